@@ -1,0 +1,1 @@
+"""Turn the real release files of each dataset into the documented Parquet export."""

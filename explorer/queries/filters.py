@@ -1,0 +1,104 @@
+"""WHERE clauses for the filters of each dataset, with bound parameters only.
+
+Each builder returns `(sql, params)`: a boolean expression over the dataset's image view aliased `i`
+(`journeydb_images i`, `vg_images i`), to be used as `... FROM <view> i WHERE {sql}`. User values only
+ever travel in `params`; the SQL text is assembled from fixed fragments.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from explorer.filters import JourneyFilter, VGFilter, search_words
+
+Where = tuple[str, list[Any]]
+
+JDB_TAGS_ALL_SQL = (
+    "i.image_id IN (SELECT image_id FROM journeydb_tags WHERE kind = ? AND tag IN ({marks})"
+    " GROUP BY image_id HAVING count(DISTINCT tag) = ?)"
+)
+JDB_TAGS_ANY_SQL = "i.image_id IN (SELECT image_id FROM journeydb_tags WHERE {pairs})"
+JDB_TEXT_WORD_SQL = "(i.prompt_text ILIKE ? ESCAPE '\\' OR i.caption ILIKE ? ESCAPE '\\')"
+
+VG_OBJECTS_ALL_SQL = (
+    "i.image_id IN (SELECT image_id FROM vg_objects WHERE name IN ({marks})"
+    " GROUP BY image_id HAVING count(DISTINCT name) = ?)"
+)
+VG_ATTRIBUTE_SQL = "i.image_id IN (SELECT image_id FROM vg_object_attributes WHERE attribute = ?)"
+VG_ATTRIBUTE_ON_OBJECT_SQL = (
+    "i.image_id IN (SELECT image_id FROM vg_object_attributes WHERE attribute = ? AND name = ?)"
+)
+VG_TRIPLE_SQL = "i.image_id IN (SELECT image_id FROM vg_relationships WHERE {conds})"
+VG_TEXT_WORD_SQL = (
+    "i.image_id IN (SELECT image_id FROM vg_regions WHERE phrase ILIKE ? ESCAPE '\\'"
+    " UNION SELECT image_id FROM vg_qas WHERE question ILIKE ? ESCAPE '\\' OR answer ILIKE ? ESCAPE '\\')"
+)
+
+
+def like_pattern(word: str) -> str:
+    """`%word%` with LIKE's wildcards in the word escaped."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+def _join(parts: list[str], params: list[Any]) -> Where:
+    return (" AND ".join(parts) if parts else "TRUE"), params
+
+
+def journeydb_where(f: JourneyFilter, *, text: bool = True) -> Where:
+    """Images matching `f` (tags all/any, split, version, aspect ratio, and the text words if `text`)."""
+    parts: list[str] = []
+    params: list[Any] = []
+    tags = {kind: values for kind, values in f.tags().items() if values}
+    if tags and f.match == "any":
+        pairs = []
+        for kind, values in tags.items():
+            pairs.append(f"(kind = ? AND tag IN ({_marks(len(values))}))")
+            params += [kind, *values]
+        parts.append(JDB_TAGS_ANY_SQL.format(pairs=" OR ".join(pairs)))
+    else:
+        for kind, values in tags.items():
+            parts.append(JDB_TAGS_ALL_SQL.format(marks=_marks(len(values))))
+            params += [kind, *values, len(values)]
+    for column, value in (("split", f.split), ("mj_version", f.version), ("aspect_ratio", f.aspect_ratio)):
+        if value:
+            parts.append(f"i.{column} = ?")  # column names are the fixed literals above
+            params.append(value)
+    if text:
+        for word in search_words(f.q):
+            parts.append(JDB_TEXT_WORD_SQL)
+            params += [like_pattern(word)] * 2
+    return _join(parts, params)
+
+
+def vg_where(f: VGFilter, *, text: bool = True) -> Where:
+    """Images matching `f`: all objects, every attribute (optionally on an object), every triple, text."""
+    parts: list[str] = []
+    params: list[Any] = []
+    if f.objects:
+        parts.append(VG_OBJECTS_ALL_SQL.format(marks=_marks(len(f.objects))))
+        params += [*f.objects, len(f.objects)]
+    for attr in f.attributes:
+        if attr.object is None:
+            parts.append(VG_ATTRIBUTE_SQL)
+            params.append(attr.attribute)
+        else:
+            parts.append(VG_ATTRIBUTE_ON_OBJECT_SQL)
+            params += [attr.attribute, attr.object]
+    for triple in f.relationships:
+        conds = []
+        for column, value in (("subject_name", triple.subject), ("predicate", triple.predicate),
+                              ("object_name", triple.object)):  # fmt: skip
+            if value is not None:
+                conds.append(f"{column} = ?")
+                params.append(value)
+        parts.append(VG_TRIPLE_SQL.format(conds=" AND ".join(conds)))
+    if text:
+        for word in search_words(f.q):
+            parts.append(VG_TEXT_WORD_SQL)
+            params += [like_pattern(word)] * 3
+    return _join(parts, params)

@@ -1,0 +1,18 @@
+"""What the export holds: row counts per view."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from explorer.store import Store
+
+VIEW_ROWS_SQL = "SELECT count(*) FROM {view}"
+
+
+def view_row_counts(store: Store) -> pd.DataFrame:
+    """One row per exported view: dataset, view name and number of rows."""
+    records = []
+    for view in sorted(store.views):  # view names come from the store's own whitelist
+        dataset = "journeydb" if view.startswith("journeydb_") else "visual_genome"
+        records.append({"dataset": dataset, "view": view, "rows": int(store.scalar(VIEW_ROWS_SQL.format(view=view)))})
+    return pd.DataFrame.from_records(records, columns=["dataset", "view", "rows"])

@@ -1,0 +1,115 @@
+"""The one DuckDB connection of the app: views over the export, locked down, a cursor per query."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from explorer.config import DATASETS, Settings
+from explorer.ingest.common import read_manifest
+
+Params = Sequence[Any] | dict[str, Any] | None
+
+
+class QueryError(Exception):
+    """A query failed; the message is fit to show to a user."""
+
+
+class QueryTimeout(QueryError):
+    """A query ran past its time limit and was interrupted."""
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+class Store:
+    """Read-only access to the Parquet export through an in-process DuckDB.
+
+    Every Parquet file `DATA/<dataset>/<name>.parquet` becomes a view `<prefix>_<name>` (prefixes in
+    `explorer.config.DATASETS`: `journeydb_images`, `vg_objects`, ...). After the views exist the
+    connection is locked: files outside the data folder cannot be read or written, settings cannot
+    change and no extension can be installed or loaded.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.data_dir = settings.data_dir
+        self.views: dict[str, Path] = {}
+        self.manifests: dict[str, dict[str, Any]] = {}
+        self._con = duckdb.connect(":memory:")
+        for dataset, prefix in DATASETS.items():
+            folder = self.data_dir / dataset
+            manifest = read_manifest(folder)
+            if manifest is None:
+                continue
+            self.manifests[dataset] = manifest
+            for path in sorted(folder.glob("*.parquet")):
+                view = f"{prefix}_{path.stem}"
+                if not view.replace("_", "").isalnum():
+                    continue
+                self._con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet({_sql_string(str(path))})")
+                self.views[view] = path
+        self._lock_down()
+
+    def _lock_down(self) -> None:
+        allowed = str(self.data_dir.resolve()) + "/"
+        con = self._con
+        con.execute(f"SET allowed_directories=[{_sql_string(allowed)}, {_sql_string(str(self.data_dir) + '/')}]")
+        con.execute("SET enable_external_access=false")
+        con.execute("SET autoinstall_known_extensions=false")
+        con.execute("SET autoload_known_extensions=false")
+        con.execute("SET lock_configuration=true")
+
+    def has(self, *views: str) -> bool:
+        """True when every named view exists (its Parquet file was exported)."""
+        return all(v in self.views for v in views)
+
+    def has_dataset(self, dataset: str) -> bool:
+        return dataset in self.manifests
+
+    def image_root(self, dataset: str) -> Path | None:
+        """Folder the export's images live in (recorded at ingest)."""
+        manifest = self.manifests.get(dataset)
+        root = manifest.get("image_root") if manifest else None
+        return Path(root) if isinstance(root, str) else None
+
+    def _run(self, sql: str, params: Params, timeout: float | None) -> duckdb.DuckDBPyConnection:
+        cur = self._con.cursor()
+        limit = self.settings.query_timeout_s if timeout is None else timeout
+        timer = threading.Timer(limit, cur.interrupt)
+        timer.daemon = True
+        timer.start()
+        try:
+            return cur.execute(sql, params) if params is not None else cur.execute(sql)
+        except duckdb.InterruptException as err:
+            raise QueryTimeout(f"The query was stopped after {limit:g} s.") from err
+        except duckdb.Error as err:
+            raise QueryError(str(err).split("\n")[0]) from err
+        finally:
+            timer.cancel()
+
+    def rows(self, sql: str, params: Params = None, *, timeout: float | None = None) -> list[tuple[Any, ...]]:
+        """Run `sql` with bound `params` and return all result rows as tuples."""
+        return self._run(sql, params, timeout).fetchall()
+
+    def scalar(self, sql: str, params: Params = None, *, timeout: float | None = None) -> Any:
+        rows = self.rows(sql, params, timeout=timeout)
+        return rows[0][0] if rows else None
+
+    def frame(self, sql: str, params: Params = None, *, timeout: float | None = None) -> pd.DataFrame:
+        """Run `sql` and return the (small) result as a DataFrame."""
+        return self._run(sql, params, timeout).df()
+
+    def arrow(self, sql: str, params: Params = None, *, timeout: float | None = None) -> pa.Table:
+        return self._run(sql, params, timeout).to_arrow_table()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A fresh cursor on the shared connection, for callers that stream (exports)."""
+        return self._con.cursor()

@@ -1,0 +1,1 @@
+"""Streamlit glue: the only library code that imports streamlit."""

@@ -1,0 +1,58 @@
+"""The app's DuckDB store: views over the export, bound parameters, a locked-down engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from explorer.config import Settings
+from explorer.ingest.common import IngestReport, staged_export, write_manifest
+from explorer.store import QueryError, QueryTimeout, Store
+
+
+@pytest.fixture
+def tiny_store(tmp_path: Path) -> Store:
+    data = tmp_path / "data"
+    with staged_export(data, "journeydb") as folder:
+        duckdb.execute(f"COPY (SELECT 'id' || i AS image_id, i AS n FROM range(100) t(i)) TO '{folder}/images.parquet'")
+        write_manifest(folder, IngestReport("journeydb"), image_root=data, source=data)
+    (tmp_path / "secret.csv").write_text("a\n1\n")
+    return Store(Settings(data_dir=data, query_timeout_s=2))
+
+
+def test_views_and_bound_parameters(tiny_store: Store) -> None:
+    assert tiny_store.has("journeydb_images")
+    assert not tiny_store.has("vg_objects")
+    assert tiny_store.has_dataset("journeydb") and not tiny_store.has_dataset("visual_genome")
+    assert tiny_store.scalar("SELECT count(*) FROM journeydb_images WHERE n >= ?", [90]) == 10
+    hostile = "id1' OR '1'='1"
+    assert tiny_store.scalar("SELECT count(*) FROM journeydb_images WHERE image_id = ?", [hostile]) == 0
+
+
+def test_cannot_read_outside_the_export(tiny_store: Store, tmp_path: Path) -> None:
+    with pytest.raises(QueryError, match="disabled by configuration"):
+        tiny_store.rows(f"SELECT * FROM read_csv('{tmp_path / 'secret.csv'}')")
+    with pytest.raises(QueryError, match="disabled by configuration"):
+        tiny_store.rows("SELECT * FROM read_csv('/etc/passwd')")
+
+
+def test_cannot_change_settings_or_load_extensions(tiny_store: Store) -> None:
+    with pytest.raises(QueryError, match="locked"):
+        tiny_store.rows("SET enable_external_access=true")
+    with pytest.raises(QueryError):
+        tiny_store.rows("INSTALL fts")
+    with pytest.raises(QueryError):
+        tiny_store.rows("LOAD fts")
+
+
+def test_long_query_is_interrupted(tiny_store: Store) -> None:
+    with pytest.raises(QueryTimeout, match="stopped after"):
+        tiny_store.rows("SELECT count(*) FROM range(10000000000) a", timeout=0.5)
+
+
+def test_empty_data_folder_has_no_views(tmp_path: Path) -> None:
+    store = Store(Settings(data_dir=tmp_path / "nothing"))
+    assert store.views == {}
+    assert not store.has_dataset("journeydb")
