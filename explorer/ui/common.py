@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -19,12 +20,15 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
-def _export_stamp(data_dir: Path) -> tuple[str, ...]:
-    """Changes whenever an ingest publishes a new export, so the cached store is rebuilt."""
+def export_stamp(data_dir: Path | None = None) -> tuple[str, ...]:
+    """Changes whenever an ingest publishes a new export: part of every cache key over the data."""
+    data_dir = data_dir or settings().data_dir
     stamps = []
     for dataset in DATASET_TITLES:
-        manifest = read_manifest(data_dir / dataset) or {}
-        stamps.append(f"{dataset}:{manifest.get('ingested_at', '')}")
+        folder = data_dir / dataset
+        version = os.readlink(folder) if folder.is_symlink() else ""
+        manifest = read_manifest(folder) or {}
+        stamps.append(f"{dataset}:{version}:{manifest.get('ingested_at', '')}")
     return tuple(stamps)
 
 
@@ -37,7 +41,7 @@ def _store(data_dir: str, stamp: tuple[str, ...]) -> Store:
 def get_store() -> Store:
     """The one shared, locked-down DuckDB store of this process (queries take their own cursor)."""
     current = settings()
-    return _store(str(current.data_dir), _export_stamp(current.data_dir))
+    return _store(str(current.data_dir), export_stamp(current.data_dir))
 
 
 def url_params() -> UrlParams:
