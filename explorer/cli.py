@@ -17,7 +17,7 @@ app = typer.Typer(help="Explore JourneyDB and Visual Genome.", no_args_is_help=T
 ingest_app = typer.Typer(help="Convert a release into the Parquet export.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 RawArg = Annotated[Path, typer.Argument(help="Root folder of the release as downloaded.")]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Export folder (DATA).")]

@@ -21,6 +21,8 @@ for column, (dataset, title) in zip(st.columns(2), DATASET_TITLES.items(), stric
             continue
         manifest = store.manifests[dataset]
         st.caption(f"Ingested {manifest.get('ingested_at', '?')} from `{manifest.get('source', '?')}`")
+        images = counts[counts["view"] == ("journeydb_images" if dataset == "journeydb" else "vg_images")]["rows"]
+        st.metric("Images", f"{int(images.sum()):,}")
         st.dataframe(
             counts[counts["dataset"] == dataset][["view", "rows"]],
             hide_index=True,

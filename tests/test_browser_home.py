@@ -12,9 +12,11 @@ pytestmark = pytest.mark.browser
 def test_home_page_loads_with_counts(page, app_url: str) -> None:
     page.goto(app_url)
     wait_for_app(page)
-    page.get_by_text("journeydb_images").first.wait_for(timeout=20_000)
+    page.get_by_text("JourneyDB gallery").wait_for(timeout=20_000)
     assert page.get_by_role("heading", name="explorer").is_visible()
-    assert page.get_by_text("vg_objects").first.is_visible()
+    metrics = page.locator("[data-testid='stMetricValue']").all_inner_texts()
+    assert metrics == ["300", "40"], metrics  # demo data: 300 JourneyDB images, 40 Visual Genome images
+    assert page.get_by_text("Visual Genome stats").is_visible()
     assert page.js_errors == []
 
 

@@ -1,0 +1,621 @@
+"""JourneyDB release -> `DATA/journeydb/` (see docs/EXPORT.md).
+
+The release (https://journeydb.github.io, https://huggingface.co/datasets/JourneyDB/JourneyDB) is rooted
+at RAW and holds one JSON object per line in
+
+    data/train/train_anno_realease_repath.jsonl(.tgz)     (sic; the older train_anno.jsonl is ignored)
+    data/valid/valid_anno_repath.jsonl(.tgz)
+    data/test/test_questions.jsonl(.tgz)                 (no prompt/Task1/Task2, Task3 without Answer)
+
+with the images extracted under `data/<split>/imgs/NNN/<uuid>.jpg`. A line looks like
+
+    {"img_path": "./000/<uuid>.jpg", "prompt": "an elegant gold and white tikka head jewelry, --ar 3:2 --v 5",
+     "Task1": {"Style": ["elegant", "gold"], "Content": ["tikka"], "Atmosphere": [], "Others": []},
+     "Task2": {"Caption": "An elegant gold and white tikka head jewelry."},
+     "Task3": {"Style Relevant Questions and Answers":
+                  [{"Question": "...", "Options": {"A": "...", "B": "...", "C": "...", "D": "..."},
+                    "Answer": "B"}],
+               "Content Relevant Questions and Answers": [...]}}
+
+The files run to millions of lines, so nothing is parsed line by line in Python: DuckDB reads each file
+as raw text lines (keeping line numbers), parses them once with `json_transform`, and writes Parquet.
+Only prompts holding a backslash go through a Python function (literal `\\u2019` escapes), and only image
+files that exist are opened (header only) for their size.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from PIL import Image
+from rich.progress import Progress
+
+from explorer import mjparams
+from explorer.ingest.common import (
+    MAX_EXAMPLES,
+    IngestError,
+    IngestReport,
+    find_release_file,
+    make_progress,
+    materialize,
+    staged_export,
+    write_manifest,
+)
+
+DATASET = "journeydb"
+SPLITS = ("train", "valid", "test")
+ANNOTATION_NAMES = {
+    "train": "train_anno_realease_repath.jsonl",
+    "valid": "valid_anno_repath.jsonl",
+    "test": "test_questions.jsonl",
+}
+LEGACY_TRAIN_NAME = "train_anno.jsonl"
+TAG_KINDS = {"Style": "style", "Content": "content", "Atmosphere": "atmosphere", "Others": "other"}
+QA_KINDS = {
+    "style": "Style Relevant Questions and Answers",
+    "content": "Content Relevant Questions and Answers",
+}
+MAX_LINE_BYTES = 16 << 20  # longer lines are counted and skipped; the reader buffer is twice this
+MEMORY_LIMIT = "1500MB"
+
+# Skip reasons (whole record dropped) and issues (record kept, a field nulled or emptied).
+MALFORMED = "malformed JSON line"
+NOT_OBJECT = "line is not a JSON object"
+NO_IMG_PATH = "missing or unusable img_path"
+DUPLICATE = "duplicate image_id (first kept)"
+OUTSIDE = "img_path outside the image folder (record kept, img_path null)"
+BAD_PROMPT = "prompt is not a string (nulled)"
+BAD_TASK1 = "Task1 or a tag field has the wrong type (emptied)"
+BAD_TASK2 = "Task2 or Caption has the wrong type (nulled)"
+BAD_TASK3 = "Task3 or a question list has the wrong type (emptied)"
+BAD_QUESTION = "malformed question (dropped)"
+REJECT_REASONS = {
+    "INVALID ENCODING": "line is not valid UTF-8",
+    "LINE SIZE OVER MAXIMUM": f"line longer than {MAX_LINE_BYTES >> 20} MB",
+}
+UNREADABLE = "unreadable line"
+BLANK = "blank"  # whitespace-only lines are not records: dropped without counting
+
+_TAG_LISTS = '{"Style": ["VARCHAR"], "Content": ["VARCHAR"], "Atmosphere": ["VARCHAR"], "Others": ["VARCHAR"]}'
+_QUESTION_ONLY = '[{"Question": "VARCHAR"}]'
+_QUESTION = (
+    '[{"Question": "VARCHAR", "Options": {"A": "VARCHAR", "B": "VARCHAR", "C": "VARCHAR", "D": "VARCHAR"}, '
+    '"Answer": "VARCHAR"}]'
+)
+# Pass one reads everything but the question bodies; pass two (questions only) reads the lines again,
+# which is cheaper than holding millions of nested question lists in memory.
+RECORD_STRUCTURE = (
+    f'{{"img_path": "VARCHAR", "prompt": "VARCHAR", "Task1": {_TAG_LISTS}, "Task2": {{"Caption": "VARCHAR"}}, '
+    f'"Task3": {{"{QA_KINDS["style"]}": {_QUESTION_ONLY}, "{QA_KINDS["content"]}": {_QUESTION_ONLY}}}}}'
+)
+QUESTIONS_STRUCTURE = (
+    f'{{"img_path": "VARCHAR", "Task3": {{"{QA_KINDS["style"]}": {_QUESTION}, "{QA_KINDS["content"]}": {_QUESTION}}}}}'
+)
+# json_type() of these paths is consulted only for records where a field came back NULL or looks like
+# JSON text, to tell "missing" from "wrong type" without parsing every line twice.
+TYPE_PATHS = [
+    "$.img_path",
+    "$.prompt",
+    "$.Task1",
+    "$.Task1.Style",
+    "$.Task1.Content",
+    "$.Task1.Atmosphere",
+    "$.Task1.Others",
+    "$.Task2",
+    "$.Task2.Caption",
+    "$.Task3",
+    f'$.Task3."{QA_KINDS["style"]}"',
+    f'$.Task3."{QA_KINDS["content"]}"',
+]
+
+CREATE_RECORDS_SQL = """
+CREATE TABLE rec (
+    split VARCHAR, split_order TINYINT, line_no BIGINT, status VARCHAR, issues VARCHAR[],
+    image_id VARCHAR, img_path VARCHAR, prompt VARCHAR, caption VARCHAR,
+    styles VARCHAR[], contents VARCHAR[], atmospheres VARCHAR[], others VARCHAR[]
+)
+"""
+
+CREATE_MACROS_SQL = """
+CREATE MACRO is_jsonish(s) AS left(s, 1) IN ('[', '{');
+CREATE MACRO clean_tags(l) AS coalesce(list_filter(
+    list_transform(l, lambda x: lower(trim(x, ' \t\r\n'))),
+    lambda x: x IS NOT NULL AND x <> '' AND left(x, 1) NOT IN ('[', '{')), []::VARCHAR[]);
+CREATE MACRO first_seen(l) AS list_filter(l, lambda x, i: list_position(l, x) = i);
+CREATE MACRO path_parts(p) AS list_filter(string_split(p, '/'), lambda s: s <> '' AND s <> '.');
+CREATE MACRO stem_of(name) AS
+    CASE WHEN name NOT IN ('..', '') THEN nullif(regexp_replace(name, '[.][^.]*$', ''), '') END;
+CREATE MACRO type_ok(t, want) AS t IS NULL OR t = 'NULL' OR t = want;
+CREATE MACRO bad_qas(l) AS coalesce(len(list_filter(l, lambda x: x.Question IS NULL OR is_jsonish(x.Question))), 0);
+"""
+
+
+def read_lines_sql(path_param: str, *, rejects: bool) -> str:
+    """`read_csv` reading a file as raw text lines numbered by WITH ORDINALITY (blank lines count)."""
+    store = ", store_rejects = true, rejects_table = 'rejects', rejects_scan = 'rejects_scan'" if rejects else ""
+    return (
+        f"read_csv({path_param}, columns = {{'line': 'VARCHAR'}}, delim = '\x01', quote = '', escape = '', "
+        f"header = false, auto_detect = false, max_line_size = {MAX_LINE_BYTES}, buffer_size = {2 * MAX_LINE_BYTES}, "
+        f"ignore_errors = true{store}) WITH ORDINALITY AS t(line, ord)"
+    )
+
+
+# Pass one over the raw lines of one annotation file. $1 path, $2 split, $3 split order.
+PARSE_SQL = f"""
+INSERT INTO rec
+WITH lines AS (
+    SELECT ord AS line_no, line, TRY(json_transform(line, '{RECORD_STRUCTURE}')) AS j
+    FROM {read_lines_sql("$1", rejects=True)}
+    WHERE line IS NOT NULL
+), checked AS (
+    SELECT line_no, j,
+        CASE WHEN j IS NULL THEN CASE WHEN trim(line, ' \t\r') = '' THEN '{BLANK}'
+                                      WHEN json_valid(line) THEN '{NOT_OBJECT}' ELSE '{MALFORMED}' END
+             WHEN NOT starts_with(line, '{{') AND left(ltrim(line, ' \t\r'), 1) <> '{{' THEN '{NOT_OBJECT}'
+        END AS status,
+        CASE WHEN j IS NOT NULL AND (
+                j.img_path IS NULL OR NOT contains(j.img_path, '/') OR is_jsonish(j.img_path)
+                OR is_jsonish(j.prompt)
+                OR j.Task1.Style IS NULL OR j.Task1.Content IS NULL
+                OR j.Task1.Atmosphere IS NULL OR j.Task1.Others IS NULL
+                OR j.Task2 IS NULL OR is_jsonish(j.Task2.Caption)
+                OR j.Task3."{QA_KINDS["style"]}" IS NULL OR j.Task3."{QA_KINDS["content"]}" IS NULL)
+             THEN json_type(line, {TYPE_PATHS!r}) END AS types
+    FROM lines
+), fields AS (
+    SELECT line_no, status, j,
+        CASE WHEN status IS NULL AND (types IS NULL OR types[1] = 'VARCHAR') THEN j.img_path END AS path,
+        types IS NOT NULL AND NOT type_ok(types[2], 'VARCHAR') AS bad_prompt,
+        types IS NOT NULL AND NOT (type_ok(types[3], 'OBJECT') AND type_ok(types[4], 'ARRAY')
+            AND type_ok(types[5], 'ARRAY') AND type_ok(types[6], 'ARRAY') AND type_ok(types[7], 'ARRAY'))
+            AS bad_task1,
+        types IS NOT NULL AND NOT (type_ok(types[8], 'OBJECT') AND type_ok(types[9], 'VARCHAR')) AS bad_task2,
+        types IS NOT NULL AND NOT (type_ok(types[10], 'OBJECT') AND type_ok(types[11], 'ARRAY')
+            AND type_ok(types[12], 'ARRAY')) AS bad_task3
+    FROM checked
+), paths AS (
+    SELECT *,
+        path_parts(path) AS parts,
+        starts_with(path, '/') OR contains(path, '\\') OR regexp_matches(path, '^[A-Za-z]:')
+            OR list_contains(string_split(path, '/'), '..') AS outside,
+        clean_tags(j.Task1.Style) AS styles, clean_tags(j.Task1.Content) AS contents,
+        clean_tags(j.Task1.Atmosphere) AS atmospheres, clean_tags(j.Task1.Others) AS others
+    FROM fields
+), named AS (
+    SELECT *, stem_of(parts[-1]) AS image_id
+    FROM paths
+)
+SELECT $2, $3, line_no,
+    CASE WHEN status IS NOT NULL THEN status WHEN image_id IS NULL THEN '{NO_IMG_PATH}' END,
+    list_filter([
+        CASE WHEN outside THEN '{OUTSIDE}' END,
+        CASE WHEN bad_prompt THEN '{BAD_PROMPT}' END,
+        CASE WHEN bad_task1 THEN '{BAD_TASK1}' END,
+        CASE WHEN bad_task2 THEN '{BAD_TASK2}' END,
+        CASE WHEN bad_task3 THEN '{BAD_TASK3}' END,
+        CASE WHEN bad_qas(j.Task3."{QA_KINDS["style"]}") + bad_qas(j.Task3."{QA_KINDS["content"]}") > 0
+             THEN '{BAD_QUESTION}' END], lambda x: x IS NOT NULL),
+    image_id,
+    CASE WHEN NOT outside THEN $2 || '/imgs/' || array_to_string(parts, '/') END,
+    CASE WHEN NOT bad_prompt THEN j.prompt END,
+    CASE WHEN NOT bad_task2 THEN j.Task2.Caption END,
+    first_seen(styles), first_seen(contents), first_seen(atmospheres), first_seen(others)
+FROM named
+"""
+
+# Pass two: the questions of every kept record, read again from each file. $1.. paths.
+QUESTIONS_SOURCE_SQL = """
+SELECT {order} AS split_order, '{split}' AS split, ord AS line_no,
+    TRY(json_transform(line, '{structure}')) AS j
+FROM {read} WHERE starts_with(line, '{{') OR left(ltrim(line, ' \t\r'), 1) = '{{'
+"""
+QUESTIONS_SQL = f"""
+COPY (
+    WITH src AS ({{sources}}),
+    -- Every line of src is a row of rec: drop the few rec did not keep (an anti join on a small table
+    -- is far cheaper than joining millions of rows), and derive image_id as pass one did.
+    kept AS (
+        SELECT stem_of(path_parts(s.j.img_path)[-1]) AS image_id, s.split, s.j.Task3 AS t3 FROM src AS s
+        WHERE NOT EXISTS (SELECT 1 FROM dropped AS d WHERE d.split_order = s.split_order AND d.line_no = s.line_no)
+    ), by_kind AS (
+        SELECT image_id, split,
+            unnest([{{{{'kind': 'style', 'qas': t3."{QA_KINDS["style"]}"}}}},
+                    {{{{'kind': 'content', 'qas': t3."{QA_KINDS["content"]}"}}}}]) AS k
+        FROM kept
+    ), q AS (
+        SELECT image_id, split, k.kind AS kind, unnest(k.qas) AS qa, unnest(range(len(k.qas))) AS qa_index
+        FROM by_kind WHERE len(k.qas) > 0
+    )
+    SELECT image_id, split, kind, qa_index::INTEGER AS qa_index, qa.Question AS question,
+        CASE WHEN qa.Options.A IS NOT NULL AND qa.Options.B IS NOT NULL AND qa.Options.C IS NOT NULL
+                  AND qa.Options.D IS NOT NULL
+             THEN [qa.Options.A, qa.Options.B, qa.Options.C, qa.Options.D]
+             ELSE list_filter([qa.Options.A, qa.Options.B, qa.Options.C, qa.Options.D], lambda o: o IS NOT NULL)
+        END AS options,
+        nullif(trim(qa.Answer), '') AS answer
+    FROM q WHERE qa.Question IS NOT NULL AND NOT is_jsonish(qa.Question)
+    ORDER BY image_id, kind DESC, qa_index
+) TO '{{path}}' (FORMAT parquet, COMPRESSION zstd)
+"""
+
+MARK_DUPLICATES_SQL = f"""
+UPDATE rec SET status = '{DUPLICATE}'
+FROM (SELECT split_order, line_no FROM (
+          SELECT split_order, line_no,
+                 row_number() OVER (PARTITION BY image_id ORDER BY split_order, line_no) AS n
+          FROM rec WHERE status IS NULL)
+      WHERE n > 1) AS dup
+WHERE rec.split_order = dup.split_order AND rec.line_no = dup.line_no
+"""
+
+SKIPPED_SQL = f"""
+SELECT status AS reason, split, split_order, line_no FROM rec WHERE status IS NOT NULL AND status <> '{BLANK}'
+UNION ALL
+SELECT unnest(issues), split, split_order, line_no FROM rec WHERE status IS NULL AND len(issues) > 0
+"""
+
+EXISTING_PATHS_SQL = """
+SELECT r.image_id, r.img_path FROM rec AS r JOIN files AS f ON r.img_path = f.img_path
+WHERE r.status IS NULL
+"""
+
+_DECODED = "CASE WHEN contains(prompt, '\\') THEN decode_escapes(prompt) ELSE prompt END"  # only rare rows reach Python
+_PARAMS = mjparams.sql_param_columns("tail")
+_TAILS = f"""
+    base AS (SELECT *, {_DECODED} AS decoded FROM rec WHERE status IS NULL),
+    cut AS (SELECT *, {mjparams.sql_raw_tail("decoded")} AS raw_tail FROM base),
+    heads AS (SELECT *, {mjparams.sql_prompt_head("decoded", "raw_tail")} AS head,
+                        {mjparams.sql_params_tail("raw_tail")} AS tail FROM cut)"""
+# Parameter tails repeat a lot ("--ar 3:2 --v 5"): run the regular expressions once per distinct tail.
+CREATE_PARAMS_SQL = f"""
+CREATE TABLE params AS
+WITH {_TAILS}
+SELECT tail,
+    {_PARAMS["mj_version"]} AS mj_version,
+    {_PARAMS["aspect_ratio"]} AS aspect_ratio,
+    {_PARAMS["quality"]} AS quality,
+    {_PARAMS["stylize"]} AS stylize,
+    {_PARAMS["chaos"]} AS chaos,
+    {_PARAMS["seed"]} AS seed
+FROM (SELECT DISTINCT tail FROM heads WHERE tail IS NOT NULL)
+"""
+IMAGES_SQL = f"""
+COPY (
+    WITH {_TAILS},
+    collapsed AS (SELECT *, {mjparams.sql_collapse_whitespace("head")} AS collapsed FROM heads),
+    texts AS (SELECT *, {mjparams.sql_trim_text("collapsed")} AS prompt_text FROM collapsed)
+    SELECT t.image_id, split, img_path, prompt, prompt_text, caption, styles, contents, atmospheres, others,
+        p.mj_version, p.aspect_ratio, p.quality, p.stylize, p.chaos, p.seed, t.tail AS mj_params,
+        ({mjparams.sql_count_words("prompt_text")})::INTEGER AS prompt_words,
+        CASE WHEN prompt IS NOT NULL THEN hash(prompt) END AS prompt_hash,
+        s.width::INTEGER AS width, s.height::INTEGER AS height
+    FROM texts AS t LEFT JOIN sizes AS s ON t.image_id = s.image_id LEFT JOIN params AS p ON t.tail = p.tail
+    ORDER BY t.image_id
+) TO '{{path}}' (FORMAT parquet, COMPRESSION zstd)
+"""
+
+CREATE_TAGS_SQL = """
+CREATE TABLE tags AS
+SELECT image_id, kind, unnest(tags) AS tag FROM (
+    SELECT image_id, 'style' AS kind, styles AS tags FROM rec WHERE status IS NULL
+    UNION ALL SELECT image_id, 'content', contents FROM rec WHERE status IS NULL
+    UNION ALL SELECT image_id, 'atmosphere', atmospheres FROM rec WHERE status IS NULL
+    UNION ALL SELECT image_id, 'other', others FROM rec WHERE status IS NULL)
+WHERE len(tags) > 0
+"""
+TAGS_SQL = """
+COPY (SELECT image_id, kind, tag FROM tags ORDER BY kind, tag)
+TO '{path}' (FORMAT parquet, COMPRESSION zstd)
+"""
+TAG_COUNTS_SQL = """
+COPY (SELECT kind, tag, count(*) AS n_images FROM tags GROUP BY kind, tag ORDER BY kind, n_images DESC, tag)
+TO '{path}' (FORMAT parquet, COMPRESSION zstd)
+"""
+
+
+def find_annotation_files(raw: Path, report: IngestReport | None = None) -> dict[str, Path]:
+    """The annotation file of each split present under RAW (a `.jsonl` is preferred to its `.tgz`)."""
+    found: dict[str, Path] = {}
+    for split in SPLITS:
+        path = find_release_file(raw / "data" / split, ANNOTATION_NAMES[split])
+        if path is not None:
+            found[split] = path
+    if "train" not in found:
+        legacy = find_release_file(raw / "data" / "train", LEGACY_TRAIN_NAME)
+        if legacy is not None:
+            found["train"] = legacy
+            if report is not None:
+                report.notes.append(
+                    f"used {legacy.name}: its img_path values may not match the extracted images "
+                    f"(the release's {ANNOTATION_NAMES['train']} is preferred)"
+                )
+    elif report is not None and find_release_file(raw / "data" / "train", LEGACY_TRAIN_NAME) is not None:
+        report.notes.append(f"ignored {LEGACY_TRAIN_NAME} (superseded by {found['train'].name})")
+    return found
+
+
+def ingest(raw: Path, data_dir: Path, *, progress: bool = True) -> IngestReport:
+    """Read the JourneyDB release rooted at RAW and publish `data_dir/journeydb/`."""
+    started = time.monotonic()
+    raw = Path(raw)
+    report = IngestReport(dataset=DATASET)
+    files = find_annotation_files(raw, report)
+    if not files:
+        names = ", ".join(f"data/{s}/{n}(.tgz)" for s, n in ANNOTATION_NAMES.items())
+        raise IngestError(f"{raw} holds no JourneyDB annotation file (looked for {names}).")
+    image_root = raw / "data"
+    with staged_export(data_dir, DATASET) as folder:
+        work = Path(tempfile.mkdtemp(prefix="work-", dir=folder))
+        try:
+            con = _connect(work)
+            try:
+                with make_progress(progress) as bars:
+                    sources = _load(con, files, work, report, bars)
+                    _read_sizes(con, image_root, bars)
+                    _write_tables(con, folder, dict(zip(files, sources, strict=True)), report, bars)
+            finally:
+                con.close()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        report.seconds = time.monotonic() - started
+        write_manifest(folder, report, image_root=image_root, source=raw)
+    return report
+
+
+def _connect(work: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(work / "duckdb")})
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar_print = false")
+    con.create_function(
+        "decode_escapes",
+        _decode_escapes_arrow,
+        [duckdb.sqltype("VARCHAR")],
+        duckdb.sqltype("VARCHAR"),
+        type="arrow",
+        side_effects=False,
+    )
+    con.execute(CREATE_MACROS_SQL)
+    con.execute(CREATE_RECORDS_SQL)
+    return con
+
+
+def _decode_escapes_arrow(prompts: pa.Array) -> pa.Array:
+    return pa.array([None if p is None else mjparams.decode_escapes(p) for p in prompts.to_pylist()], pa.string())
+
+
+def _run_with_progress(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None, bars: Progress, description: str
+) -> None:
+    """Run one long statement, showing DuckDB's own progress estimate as a bar."""
+    task = bars.add_task(description, total=100)
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            con.execute(sql, params)
+        except BaseException as err:  # re-raised in the calling thread
+            failure.append(err)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.2)
+            done = con.query_progress()
+            if done >= 0:
+                bars.update(task, completed=done)
+    except BaseException:
+        con.interrupt()
+        worker.join()
+        raise
+    if failure:
+        raise failure[0]
+    bars.update(task, completed=100)
+
+
+def _load(
+    con: duckdb.DuckDBPyConnection, files: dict[str, Path], work: Path, report: IngestReport, bars: Progress
+) -> list[Path]:
+    """Parse every annotation file into the `rec` table and account for what was skipped.
+
+    Returns the plain-text file read for each split (unpacked into `work` when released as an archive).
+    """
+    sources: list[Path] = []
+    rejected: dict[str, list[int]] = {}
+    unreadable: list[tuple[int, int, str]] = []
+    for order, (split, path) in enumerate(files.items()):
+        if path.suffix != ".jsonl":
+            task = bars.add_task(f"Unpacking {path.name}", total=1)
+            source = materialize(path, work)
+            bars.update(task, completed=1)
+        else:
+            source = path
+        _check_text_file(source, path)
+        try:
+            _run_with_progress(con, PARSE_SQL, [str(source), split, order], bars, f"Parsing {split}")
+        except duckdb.Error as err:
+            raise IngestError(f"{path} could not be read as JSON lines ({err}).") from err
+        sources.append(source)
+        rejects = con.execute(
+            "SELECT line, error_type FROM rejects ORDER BY line"
+            if _has_table(con, "rejects")
+            else "SELECT NULL, NULL WHERE false"
+        ).fetchall()
+        rejected[split] = [int(line) for line, _ in rejects]
+        (objects,) = con.execute(
+            "SELECT count(*) FROM rec WHERE split = ? AND (status IS NULL OR status NOT IN (?, ?, ?))",
+            [split, MALFORMED, NOT_OBJECT, BLANK],
+        ).fetchone()  # type: ignore[misc]
+        if objects == 0:
+            raise IngestError(f"{path} is not a JSON-lines file: no line of it is a JSON object.")
+        for line, error_type in rejects:
+            unreadable.append((order, int(line), REJECT_REASONS.get(error_type, UNREADABLE)))
+        _clear_rejects(con)
+    con.execute(MARK_DUPLICATES_SQL)
+    con.execute("CREATE TABLE dropped AS SELECT split_order, line_no FROM rec WHERE status IS NOT NULL")
+    _account(con, files, rejected, unreadable, report)
+    return sources
+
+
+def _check_text_file(source: Path, original: Path) -> None:
+    """Refuse a file that is plainly not text (e.g. an archive under a .jsonl name)."""
+    with open(source, "rb") as f:
+        head = f.read(4096)
+    if head.startswith((b"\x1f\x8b", b"PK\x03\x04", b"\xfd7zXZ", b"BZh")) or b"\x00" in head:
+        raise IngestError(f"{original} is a binary or compressed file, not JSON lines.")
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(
+        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0]  # type: ignore[index]
+    )
+
+
+def _clear_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    for name in ("rejects", "rejects_scan"):
+        if _has_table(con, name):
+            con.execute(f"DROP TABLE {name}")
+
+
+def _account(
+    con: duckdb.DuckDBPyConnection,
+    files: dict[str, Path],
+    rejected: dict[str, list[int]],
+    unreadable: list[tuple[int, int, str]],
+    report: IngestReport,
+) -> None:
+    """Count skipped records and nulled fields per reason, with the first few file/line locations."""
+    counts: dict[str, int] = {}
+    for _, _, reason in unreadable:
+        counts[reason] = counts.get(reason, 0) + 1
+    for reason, count in con.execute(f"SELECT reason, count(*) FROM ({SKIPPED_SQL}) GROUP BY reason").fetchall():
+        counts[reason] = counts.get(reason, 0) + int(count)
+    order = {split: n for n, split in enumerate(files)}
+    located = [
+        (order[split], _true_line(int(ordinal), rejected.get(split, [])), reason)
+        for reason, split, ordinal in con.execute(
+            f"SELECT reason, split, line_no FROM ({SKIPPED_SQL}) ORDER BY split_order, line_no LIMIT ?",
+            [MAX_EXAMPLES],
+        ).fetchall()
+    ]
+    names = list(files.values())
+    shown: dict[str, int] = {}
+    for split_order, line, reason in sorted(located + unreadable)[:MAX_EXAMPLES]:
+        report.skip(reason, 1, f"{names[split_order].name} line {line}")
+        shown[reason] = shown.get(reason, 0) + 1
+    for reason, count in sorted(counts.items()):
+        report.skip(reason, count - shown.get(reason, 0))
+
+
+def _true_line(ordinal: int, rejected: list[int]) -> int:
+    """The file line of the `ordinal`-th line DuckDB kept, given the (sorted) lines it rejected."""
+    line = ordinal
+    for rejected_line in rejected:
+        if rejected_line <= line:
+            line += 1
+        else:
+            break
+    return line
+
+
+def _read_sizes(con: duckdb.DuckDBPyConnection, image_root: Path, bars: Progress) -> None:
+    """Width and height of every referenced image file that exists, read from its header."""
+    root = image_root.resolve()
+    existing: list[str] = []
+    for split in SPLITS:
+        imgs = image_root / split / "imgs"
+        if imgs.is_dir():
+            existing.extend(_list_files(imgs, f"{split}/imgs"))
+    con.register("files", pa.table({"img_path": pa.array(existing, pa.string())}))
+    pairs = con.execute(EXISTING_PATHS_SQL).fetchall() if existing else []
+    con.unregister("files")
+    ids: list[str] = []
+    widths: list[int | None] = []
+    heights: list[int | None] = []
+    if pairs:
+        task = bars.add_task("Reading image sizes", total=len(pairs))
+        for n, (image_id, rel) in enumerate(pairs, 1):
+            size = _image_size(root / rel, root)
+            if size is not None:
+                ids.append(image_id)
+                widths.append(size[0])
+                heights.append(size[1])
+            if n % 1000 == 0:
+                bars.update(task, completed=n)
+        bars.update(task, completed=len(pairs))
+    sizes = pa.table(
+        {
+            "image_id": pa.array(ids, pa.string()),
+            "width": pa.array(widths, pa.int32()),
+            "height": pa.array(heights, pa.int32()),
+        }
+    )
+    con.register("sizes_arrow", sizes)
+    con.execute("CREATE TABLE sizes AS SELECT * FROM sizes_arrow")
+    con.unregister("sizes_arrow")
+
+
+def _list_files(folder: Path, prefix: str) -> list[str]:
+    """Relative paths (`prefix/…`) of the regular files under `folder`, not following directory links."""
+    found: list[str] = []
+    stack = [(str(folder), prefix)]
+    while stack:
+        current, rel = stack.pop()
+        try:
+            entries = list(os.scandir(current))
+        except OSError:
+            continue
+        for entry in entries:
+            name = f"{rel}/{entry.name}"
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((entry.path, name))
+            elif entry.is_file():
+                found.append(name)
+    return found
+
+
+def _image_size(path: Path, root: Path) -> tuple[int, int] | None:
+    """(width, height) from the file header; None when unreadable or when a link leads outside `root`."""
+    try:
+        if path.is_symlink() and not path.resolve().is_relative_to(root):
+            return None
+        with Image.open(path) as image:
+            return image.size
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def _write_tables(
+    con: duckdb.DuckDBPyConnection, folder: Path, sources: dict[str, Path], report: IngestReport, bars: Progress
+) -> None:
+    """COPY the four tables to Parquet and record their row counts."""
+    targets = {name: folder / f"{name}.parquet" for name in ("images", "questions", "tags", "tag_counts")}
+    _run_with_progress(con, CREATE_PARAMS_SQL, None, bars, "Parsing parameters")
+    _run_with_progress(con, IMAGES_SQL.format(path=targets["images"]), None, bars, "Writing images")
+    splits = list(sources)
+    union = " UNION ALL ".join(
+        QUESTIONS_SOURCE_SQL.format(
+            order=order, split=split, structure=QUESTIONS_STRUCTURE, read=read_lines_sql(f"${order + 1}", rejects=False)
+        )
+        for order, split in enumerate(splits)
+    )
+    _run_with_progress(
+        con,
+        QUESTIONS_SQL.format(sources=union, path=targets["questions"]),
+        [str(source) for source in sources.values()],
+        bars,
+        "Writing questions",
+    )
+    _run_with_progress(con, CREATE_TAGS_SQL, None, bars, "Collecting tags")
+    _run_with_progress(con, TAGS_SQL.format(path=targets["tags"]), None, bars, "Writing tags")
+    _run_with_progress(con, TAG_COUNTS_SQL.format(path=targets["tag_counts"]), None, bars, "Counting tags")
+    for name, path in targets.items():
+        (rows,) = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()  # type: ignore[misc]
+        report.rows[name] = int(rows)
