@@ -16,7 +16,7 @@ def test_home_page_loads_with_counts(page, app_url: str) -> None:
     assert page.get_by_role("heading", name="explorer").is_visible()
     metrics = page.locator("[data-testid='stMetricValue']").all_inner_texts()
     assert metrics == ["300", "40"], metrics  # demo data: 300 JourneyDB images, 40 Visual Genome images
-    assert page.get_by_text("Visual Genome stats").is_visible()
+    assert page.locator("[data-testid='stMain']").get_by_text("Visual Genome stats").is_visible()
     assert page.js_errors == []
 
 
