@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -59,13 +61,26 @@ class Store:
         self._lock_down()
 
     def _lock_down(self) -> None:
-        allowed = str(self.data_dir.resolve()) + "/"
+        """Allow reading exactly the exported Parquet files and writing only into `DATA/downloads/`."""
         con = self._con
-        con.execute(f"SET allowed_directories=[{_sql_string(allowed)}, {_sql_string(str(self.data_dir) + '/')}]")
+        self._temp_dir = tempfile.mkdtemp(prefix="explorer-duckdb-")
+        con.execute(f"SET temp_directory={_sql_string(self._temp_dir)}")
+        readable = sorted({str(p) for path in self.views.values() for p in (path, path.resolve())})
+        con.execute(f"SET allowed_paths=[{', '.join(_sql_string(p) for p in readable)}]")
+        downloads = self.downloads_dir
+        with contextlib.suppress(OSError):
+            downloads.mkdir(parents=True, exist_ok=True)
+        writable = {str(downloads) + "/", str(downloads.resolve()) + "/"}
+        con.execute(f"SET allowed_directories=[{', '.join(_sql_string(p) for p in sorted(writable))}]")
         con.execute("SET enable_external_access=false")
         con.execute("SET autoinstall_known_extensions=false")
         con.execute("SET autoload_known_extensions=false")
         con.execute("SET lock_configuration=true")
+
+    @property
+    def downloads_dir(self) -> Path:
+        """The one folder the connection may write to (files of "Download")."""
+        return self.data_dir / "downloads"
 
     def has(self, *views: str) -> bool:
         """True when every named view exists (its Parquet file was exported)."""

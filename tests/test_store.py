@@ -38,6 +38,20 @@ def test_cannot_read_outside_the_export(tiny_store: Store, tmp_path: Path) -> No
         tiny_store.rows("SELECT * FROM read_csv('/etc/passwd')")
 
 
+def test_cannot_read_other_export_files_or_modify_the_export(tiny_store: Store) -> None:
+    manifest = tiny_store.data_dir / "journeydb" / "manifest.json"
+    with pytest.raises(QueryError, match="disabled by configuration"):
+        tiny_store.rows(f"SELECT * FROM read_json('{manifest}')")
+    target = tiny_store.views["journeydb_images"]
+    with pytest.raises(QueryError, match="disabled by configuration"):
+        tiny_store.rows(f"COPY (SELECT 1 AS image_id) TO '{target}' (FORMAT parquet)")
+    assert tiny_store.scalar("SELECT count(*) FROM journeydb_images") == 100
+    # The downloads folder is the one place it may write (and read back).
+    out = tiny_store.downloads_dir / "x.csv"
+    tiny_store.rows(f"COPY (SELECT * FROM journeydb_images LIMIT 3) TO '{out}' (FORMAT csv)")
+    assert tiny_store.scalar(f"SELECT count(*) FROM read_csv('{out}')") == 3
+
+
 def test_cannot_change_settings_or_load_extensions(tiny_store: Store) -> None:
     with pytest.raises(QueryError, match="locked"):
         tiny_store.rows("SET enable_external_access=true")
