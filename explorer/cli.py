@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -108,11 +107,10 @@ def serve(
         "--server.address", address,
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    try:
-        code = subprocess.call(cmd, cwd=script.parent, env=env)
-    except KeyboardInterrupt:
-        code = 0
-    raise typer.Exit(code=code)
+    # Replace this process with Streamlit's, so that signals (Ctrl-C, SIGTERM from a supervisor) reach
+    # the server itself and no orphan is left behind.
+    os.chdir(script.parent)
+    os.execve(sys.executable, cmd, env)
 
 
 if __name__ == "__main__":
