@@ -1,6 +1,16 @@
-"""Placeholder until this page is built."""
+"""JourneyDB gallery: filter Midjourney images by tags, parameters and prompt words; open one to read it all."""
 
 import streamlit as st
 
-st.title("journeydb")
-st.info("This page is not built yet.")
+from explorer.ui.common import get_store, require_dataset, url_params
+from explorer.ui.journeydb import explore, read_url, sync_widgets
+
+store = get_store()
+st.title("JourneyDB")
+if not require_dataset(store, "journeydb"):
+    st.stop()
+
+params = url_params()
+state = read_url(store, params)
+sync_widgets(state)
+explore(store, state, params)
