@@ -1,6 +1,11 @@
-"""Placeholder until this page is built."""
+"""Visual Genome stats: distributions of the filtered selection (same URL parameters as the gallery)."""
 
 import streamlit as st
 
-st.title("visual_genome_stats")
-st.info("This page is not built yet.")
+from explorer.ui.common import get_store, require_dataset
+from explorer.ui.stats import vg_filter, vg_sections
+
+store = get_store()
+st.title("Visual Genome stats")
+if require_dataset(store, "visual_genome"):
+    vg_sections(store, vg_filter(store))

@@ -37,7 +37,8 @@ import pyarrow as pa
 from PIL import Image
 from rich.progress import Progress
 
-from explorer import mjparams
+from explorer import mjparams, textindex
+from explorer.ingest.aggregates import write_aggregates
 from explorer.ingest.common import (
     MAX_EXAMPLES,
     IngestError,
@@ -295,10 +296,17 @@ COPY (
         p.mj_version, p.aspect_ratio, p.quality, p.stylize, p.chaos, p.seed, t.tail AS mj_params,
         ({mjparams.sql_count_words("prompt_text")})::INTEGER AS prompt_words,
         CASE WHEN prompt IS NOT NULL THEN hash(prompt) END AS prompt_hash,
-        s.width::INTEGER AS width, s.height::INTEGER AS height
-    FROM texts AS t LEFT JOIN sizes AS s ON t.image_id = s.image_id LEFT JOIN params AS p ON t.tail = p.tail
-    ORDER BY t.image_id
+        s.width::INTEGER AS width, s.height::INTEGER AS height, r.row_id
+    FROM texts AS t JOIN row_ids AS r ON t.image_id = r.image_id
+        LEFT JOIN sizes AS s ON t.image_id = s.image_id LEFT JOIN params AS p ON t.tail = p.tail
+    ORDER BY r.row_id
 ) TO '{{path}}' (FORMAT parquet, COMPRESSION zstd)
+"""
+
+# The position of each image in images.parquet (sorted by image_id): the key of the text index.
+ROW_IDS_SQL = """
+CREATE TABLE row_ids AS
+SELECT image_id, (row_number() OVER (ORDER BY image_id) - 1)::BIGINT AS row_id FROM rec WHERE status IS NULL
 """
 
 CREATE_TAGS_SQL = """
@@ -364,6 +372,7 @@ def ingest(raw: Path, data_dir: Path, *, progress: bool = True) -> IngestReport:
                 con.close()
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        write_aggregates(folder, DATASET, report)
         report.seconds = time.monotonic() - started
         write_manifest(folder, report, image_root=image_root, source=raw)
     return report
@@ -598,7 +607,10 @@ def _write_tables(
     """COPY the four tables to Parquet and record their row counts."""
     targets = {name: folder / f"{name}.parquet" for name in ("images", "questions", "tags", "tag_counts")}
     _run_with_progress(con, CREATE_PARAMS_SQL, None, bars, "Parsing parameters")
+    _run_with_progress(con, ROW_IDS_SQL, None, bars, "Numbering images")
     _run_with_progress(con, IMAGES_SQL.format(path=targets["images"]), None, bars, "Writing images")
+    # The text index is built from images.parquet on a thread while DuckDB writes the other tables.
+    text_index = textindex.BackgroundBuild(targets["images"], folder / textindex.INDEX_DIR)
     splits = list(sources)
     union = " UNION ALL ".join(
         QUESTIONS_SOURCE_SQL.format(
@@ -616,6 +628,9 @@ def _write_tables(
     _run_with_progress(con, CREATE_TAGS_SQL, None, bars, "Collecting tags")
     _run_with_progress(con, TAGS_SQL.format(path=targets["tags"]), None, bars, "Writing tags")
     _run_with_progress(con, TAG_COUNTS_SQL.format(path=targets["tag_counts"]), None, bars, "Counting tags")
+    task = bars.add_task("Indexing prompt and caption text", total=1)
+    text_index.wait()
+    bars.update(task, completed=1)
     for name, path in targets.items():
         (rows,) = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()  # type: ignore[misc]
         report.rows[name] = int(rows)

@@ -53,6 +53,7 @@ from typing import Any
 import duckdb
 from rich.progress import Progress, TaskID
 
+from explorer.ingest.aggregates import write_aggregates
 from explorer.ingest.common import (
     IngestError,
     IngestReport,
@@ -468,6 +469,7 @@ def ingest(raw: Path, data_dir: Path, *, progress: bool = True) -> IngestReport:
             shutil.rmtree(work, ignore_errors=True)
         _add_notes(raw, sources, report)
         report.rows = {table: report.rows[table] for table in TABLE_ORDER}
+        write_aggregates(folder, DATASET, report)
         report.seconds = time.monotonic() - started
         write_manifest(folder, report, image_root=raw, source=raw)
     return report

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from explorer.filters import JourneyFilter, VGFilter, search_words
+from explorer.textindex import TextIndex
 
 Where = tuple[str, list[Any]]
 
@@ -19,6 +20,8 @@ JDB_TAGS_ALL_SQL = (
 )
 JDB_TAGS_ANY_SQL = "i.image_id IN (SELECT image_id FROM journeydb_tags WHERE {pairs})"
 JDB_TEXT_WORD_SQL = "(i.prompt_text ILIKE ? ESCAPE '\\' OR i.caption ILIKE ? ESCAPE '\\')"
+# The images the text index found (explorer/textindex.py), bound as one list of row ids.
+JDB_TEXT_IDS_SQL = "i.row_id IN (SELECT unnest(?::BIGINT[]))"
 
 VG_OBJECTS_ALL_SQL = (
     "i.image_id IN (SELECT image_id FROM vg_objects WHERE name IN ({marks})"
@@ -49,8 +52,13 @@ def _join(parts: list[str], params: list[Any]) -> Where:
     return (" AND ".join(parts) if parts else "TRUE"), params
 
 
-def journeydb_where(f: JourneyFilter, *, text: bool = True) -> Where:
-    """Images matching `f` (tags all/any, split, version, aspect ratio, and the text words if `text`)."""
+def journeydb_where(f: JourneyFilter, *, text: bool = True, index: TextIndex | None = None) -> Where:
+    """Images matching `f` (tags all/any, split, version, aspect ratio, and the text words if `text`).
+
+    With the export's text `index` (`TextIndex.for_export(...)`), words are matched as whole tokens
+    through the index; without it, or when they match more than `DEFAULT_ID_CAP` images, each word is an
+    ILIKE substring scan of prompt_text and caption.
+    """
     parts: list[str] = []
     params: list[Any] = []
     tags = {kind: values for kind, values in f.tags().items() if values}
@@ -69,9 +77,15 @@ def journeydb_where(f: JourneyFilter, *, text: bool = True) -> Where:
             parts.append(f"i.{column} = ?")  # column names are the fixed literals above
             params.append(value)
     if text:
-        for word in search_words(f.q):
-            parts.append(JDB_TEXT_WORD_SQL)
-            params += [like_pattern(word)] * 2
+        words = search_words(f.q)
+        ids = index.row_ids(words) if index is not None and words else None
+        if ids is not None:
+            parts.append(JDB_TEXT_IDS_SQL)
+            params.append(ids)
+        else:
+            for word in words:
+                parts.append(JDB_TEXT_WORD_SQL)
+                params += [like_pattern(word)] * 2
     return _join(parts, params)
 
 

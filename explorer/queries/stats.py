@@ -1,0 +1,478 @@
+"""Aggregates behind the two stats pages: distributions of the filtered selection and of the whole dataset.
+
+Every statistic is a named `Stat`: `live` counts `(value, n)` over the images matching a filter (the WHERE
+clause of `queries/filters.py`, over the image view aliased `i`), `whole` reads the same counts from a
+table written at ingest (`explorer/ingest/aggregates.py` runs `live` with `TRUE` to write it), so an
+unfiltered page never scans the big tables. Identifiers are formatted only from the literals in this module;
+values are always bound.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+
+from explorer.filters import JourneyFilter, VGFilter
+from explorer.queries.filters import Where, journeydb_where, vg_where
+from explorer.store import Store
+
+TOP = 15
+COOCCURRENCE_TOP = 10
+PRECOMPUTED_COOCCURRENCE_TOP = 20
+CENTRE_BINS = 20
+NO_VALUE = "(none)"
+
+JDB_SELECTION_SQL = "{alias}.image_id IN (SELECT i.image_id FROM journeydb_images i WHERE {where})"
+VG_SELECTION_SQL = "{alias}.image_id IN (SELECT i.image_id FROM vg_images i WHERE {where})"
+
+JDB_COUNT_SQL = "SELECT count(*) FROM journeydb_images i WHERE {where}"
+VG_COUNT_SQL = "SELECT count(*) FROM vg_images i WHERE {where}"
+
+# The n most frequent values and the rest summed into one row (value NULL, rest = how many values).
+TOP_VALUES_SQL = """
+WITH c AS ({counts}), r AS (SELECT value, n, row_number() OVER (ORDER BY n DESC, value) AS rank FROM c)
+SELECT value, n, 0 AS rest FROM r WHERE rank <= ?
+UNION ALL SELECT NULL, coalesce(sum(n), 0), count(*) FROM r WHERE rank > ? HAVING count(*) > 0
+"""
+# The whole dataset's counts for the given values, and the rest summed.
+WHOLE_VALUES_SQL = """
+WITH c AS ({counts})
+SELECT value, n, 0 AS rest FROM c WHERE list_contains(?, value)
+UNION ALL SELECT NULL, coalesce(sum(n), 0), count(*) FROM c WHERE NOT coalesce(list_contains(?, value), FALSE)
+HAVING count(*) > 0
+"""
+
+JDB_TAG_COLUMNS = {"style": "styles", "content": "contents", "atmosphere": "atmospheres"}
+JDB_TAG_LIVE_SQL = (
+    "SELECT value, count(*) AS n FROM (SELECT unnest(i.{column}) AS value FROM journeydb_images i WHERE {where})"
+    " GROUP BY value"
+)
+JDB_TAG_WHOLE_SQL = "SELECT tag AS value, n_images AS n FROM journeydb_tag_counts WHERE kind = '{kind}'"
+JDB_TOP_TAGS_SQL = "SELECT list(tag ORDER BY n_images DESC, tag)[1:?] FROM journeydb_tag_counts WHERE kind = ?"
+
+JDB_ANSWERS_SQL = """
+SELECT q.kind AS kind, q.answer AS value, count(*) AS n FROM journeydb_questions q
+WHERE q.answer IS NOT NULL AND q.split <> 'test' AND {selection}
+GROUP BY ALL ORDER BY kind, value
+"""
+JDB_ANSWERS_WHOLE_SQL = "SELECT kind, value, n FROM journeydb_stats_answers ORDER BY kind, value"
+
+# Images carrying both a row tag and a column tag, over the given tag lists: one scan of the images.
+JDB_COOCCURRENCE_SQL = """
+SELECT a AS row_value, b AS col_value, count(*) AS n FROM (
+  SELECT a, unnest(bs) AS b FROM (
+    SELECT unnest(list_filter(i.{row_column}, lambda x: list_contains(?, x))) AS a,
+           list_filter(i.{col_column}, lambda x: list_contains(?, x)) AS bs
+    FROM journeydb_images i WHERE {where}))
+GROUP BY ALL
+"""
+JDB_COOCCURRENCE_WHOLE_SQL = """
+SELECT row_value, col_value, n FROM journeydb_stats_cooccurrence
+WHERE list_contains(?, row_value) AND list_contains(?, col_value)
+"""
+
+VG_TOP_NAMES_SQL = "SELECT list({column} ORDER BY n_images DESC, {column})[1:?] FROM {view}"
+VG_BOX_CENTRES_SQL = """
+SELECT least(greatest(floor((o.x + o.w / 2) / i.width * {bins}), 0), {last})::INTEGER AS cx,
+       least(greatest(floor((o.y + o.h / 2) / i.height * {bins}), 0), {last})::INTEGER AS cy,
+       count(*) AS n
+FROM vg_objects o JOIN vg_images i ON o.image_id = i.image_id
+WHERE i.width > 0 AND i.height > 0 AND ({where})
+GROUP BY ALL
+"""
+VG_BOX_CENTRES_WHOLE_SQL = "SELECT cx, cy, n FROM vg_stats_box_centres"
+VG_OBJECT_ATTRIBUTES_SQL = """
+SELECT a.name AS row_value, a.attribute AS col_value, count(*) AS n FROM vg_object_attributes a
+WHERE list_contains(?, a.name) AND list_contains(?, a.attribute) AND {selection}
+GROUP BY ALL
+"""
+VG_OBJECT_ATTRIBUTES_WHOLE_SQL = """
+SELECT row_value, col_value, n FROM vg_stats_object_attributes
+WHERE list_contains(?, row_value) AND list_contains(?, col_value)
+"""
+VG_OBJECTS_ON_SIZED_IMAGES_SQL = (
+    "SELECT count(*) FROM vg_objects o JOIN vg_images i ON o.image_id = i.image_id"
+    " WHERE i.width > 0 AND i.height > 0 AND ({where})"
+)
+
+
+@dataclass(frozen=True)
+class Stat:
+    """One distribution: `live` SQL over a selection (`{where}` over `i`, `{selection}` over `alias`)."""
+
+    live: str
+    whole: str | None  # None: read from the precomputed table `precomputed`
+    precomputed: str | None  # stats table name written at ingest (without the dataset prefix)
+    unit: str  # what n counts: images, objects, questions
+    per_image: bool  # multi-valued per image: shares are of images, not of the sum of n
+    order: Literal["n", "value"]
+    noun: str  # what a value is, for "other (K <noun>s)"
+    alias: str = "i"
+    cap: int | None = None  # numeric values >= cap are folded into one "cap+" bin
+
+
+def _jdb_tag_stat(kind: str) -> Stat:
+    return Stat(
+        live=JDB_TAG_LIVE_SQL.replace("{column}", JDB_TAG_COLUMNS[kind]),
+        whole=JDB_TAG_WHOLE_SQL.replace("{kind}", kind),
+        precomputed=None,
+        unit="images",
+        per_image=True,
+        order="n",
+        noun="tag",
+    )
+
+
+PROMPT_WORDS_BIN = 5
+PROMPT_WORDS_CAP = 100
+TAGS_PER_IMAGE_CAP = 30
+PER_IMAGE_CAP = 60
+
+JDB_STATS: dict[str, Stat] = {
+    **{kind: _jdb_tag_stat(kind) for kind in JDB_TAG_COLUMNS},
+    "version": Stat(
+        f"SELECT coalesce(i.mj_version, '{NO_VALUE}') AS value, count(*) AS n FROM journeydb_images i"
+        " WHERE {where} GROUP BY ALL",
+        None, "versions", "images", False, "n", "version",
+    ),
+    "aspect_ratio": Stat(
+        f"SELECT coalesce(i.aspect_ratio, '{NO_VALUE}') AS value, count(*) AS n FROM journeydb_images i"
+        " WHERE {where} GROUP BY ALL",
+        None, "aspect_ratios", "images", False, "n", "ratio",
+    ),
+    "split": Stat(
+        "SELECT i.split AS value, count(*) AS n FROM journeydb_images i WHERE {where} GROUP BY ALL",
+        None, "splits", "images", False, "value", "split",
+    ),
+    "prompt_words": Stat(
+        f"SELECT least(i.prompt_words // {PROMPT_WORDS_BIN}, {PROMPT_WORDS_CAP // PROMPT_WORDS_BIN})"
+        f" * {PROMPT_WORDS_BIN} AS value, count(*) AS n FROM journeydb_images i"
+        " WHERE i.prompt_words IS NOT NULL AND ({where}) GROUP BY ALL",
+        None, "prompt_words", "images", False, "value", "length", cap=PROMPT_WORDS_CAP,
+    ),
+    "tags_per_image": Stat(
+        "SELECT least(len(i.styles) + len(i.contents) + len(i.atmospheres) + len(i.others),"
+        f" {TAGS_PER_IMAGE_CAP}) AS value, count(*) AS n FROM journeydb_images i WHERE {{where}} GROUP BY ALL",
+        None, "tags_per_image", "images", False, "value", "count", cap=TAGS_PER_IMAGE_CAP,
+    ),
+}  # fmt: skip
+
+# log10 of the box area relative to the image, in quarter decades; log2 of w/h in half octaves.
+BOX_AREA_STEPS = 4
+BOX_AREA_MIN = -16
+BOX_ASPECT_STEPS = 2
+BOX_ASPECT_RANGE = (-8, 7)
+_BOX_JOIN = "FROM vg_objects o JOIN vg_images i ON o.image_id = i.image_id"
+
+
+def _vg_per_image(column: str) -> Stat:
+    return Stat(
+        f"SELECT least(i.{column}, {PER_IMAGE_CAP}) AS value, count(*) AS n FROM vg_images i"
+        " WHERE {where} GROUP BY ALL",
+        None, f"{column[2:]}_per_image", "images", False, "value", "count", cap=PER_IMAGE_CAP,
+    )  # fmt: skip
+
+
+VG_STATS: dict[str, Stat] = {
+    "object": Stat(
+        f"SELECT coalesce(o.name, '{NO_VALUE}') AS value, count(DISTINCT o.image_id) AS n FROM vg_objects o"
+        " WHERE {selection} GROUP BY ALL",
+        "SELECT name AS value, n_images AS n FROM vg_object_counts", None, "images", True, "n", "name", alias="o",
+    ),
+    "attribute": Stat(
+        "SELECT a.attribute AS value, count(DISTINCT a.image_id) AS n FROM vg_object_attributes a"
+        " WHERE {selection} GROUP BY ALL",
+        "SELECT attribute AS value, n_images AS n FROM vg_attribute_counts", None, "images", True, "n",
+        "attribute", alias="a",
+    ),
+    "predicate": Stat(
+        "SELECT r.predicate AS value, count(DISTINCT r.image_id) AS n FROM vg_relationships r"
+        " WHERE {selection} GROUP BY ALL",
+        "SELECT predicate AS value, n_images AS n FROM vg_predicate_counts", None, "images", True, "n",
+        "predicate", alias="r",
+    ),
+    "triple": Stat(
+        "SELECT concat_ws('|', coalesce(r.subject_name, ''), coalesce(r.predicate, ''),"
+        " coalesce(r.object_name, '')) AS value, count(DISTINCT r.image_id) AS n FROM vg_relationships r"
+        " WHERE {selection} GROUP BY ALL",
+        None, "triples", "images", True, "n", "triple", alias="r",
+    ),
+    "qtype": Stat(
+        f"SELECT coalesce(nullif(q.qtype, ''), '{NO_VALUE}') AS value, count(*) AS n FROM vg_qas q"
+        " WHERE {selection} GROUP BY ALL",
+        None, "qtypes", "questions", False, "n", "type", alias="q",
+    ),
+    "image_size": Stat(
+        f"SELECT coalesce(i.width || '×' || i.height, '{NO_VALUE}') AS value, count(*) AS n FROM vg_images i"
+        " WHERE {where} GROUP BY ALL",
+        None, "image_sizes", "images", False, "n", "size",
+    ),
+    "objects_per_image": _vg_per_image("n_objects"),
+    "relationships_per_image": _vg_per_image("n_relationships"),
+    "regions_per_image": _vg_per_image("n_regions"),
+    "box_area": Stat(
+        f"SELECT least(greatest(floor(log10((o.w * o.h) / (i.width * i.height)) * {BOX_AREA_STEPS}),"
+        f" {BOX_AREA_MIN}), 0)::INTEGER AS value, count(*) AS n {_BOX_JOIN}"
+        " WHERE o.w > 0 AND o.h > 0 AND i.width > 0 AND i.height > 0 AND ({where}) GROUP BY ALL",
+        None, "box_areas", "objects", False, "value", "bin",
+    ),
+    "box_aspect": Stat(
+        f"SELECT least(greatest(floor(log2(o.w / o.h) * {BOX_ASPECT_STEPS}), {BOX_ASPECT_RANGE[0]}),"
+        f" {BOX_ASPECT_RANGE[1]})::INTEGER AS value, count(*) AS n {_BOX_JOIN}"
+        " WHERE o.w > 0 AND o.h > 0 AND ({where}) GROUP BY ALL",
+        None, "box_aspects", "objects", False, "value", "bin",
+    ),
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A distribution ready to chart.
+
+    `frame` columns: value (raw; None on the "other" row), label (plain text), n, share (of `total`),
+    rest (how many values the "other" row sums, else 0), and when `filtered` n_all and share_all (the
+    whole dataset, for comparison).
+    """
+
+    frame: pd.DataFrame
+    unit: str
+    total: int
+    total_all: int
+    filtered: bool
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """Counts over two tag/name lists: `frame` has row_value, col_value, n (missing pairs are 0)."""
+
+    rows: list[str]
+    cols: list[str]
+    frame: pd.DataFrame
+    unit: str
+
+
+# -- helpers ---------------------------------------------------------------------------------------------
+
+
+SELECTION_SQL = {"journeydb": JDB_SELECTION_SQL, "vg": VG_SELECTION_SQL}
+
+
+def live_sql(stat: Stat, prefix: str, where: str = "TRUE") -> str:
+    """`stat.live` for a WHERE clause over `i` (its parameters bind in order); no semi-join when unfiltered."""
+    selection = "TRUE" if where == "TRUE" else SELECTION_SQL[prefix].format(alias=stat.alias, where=where)
+    return stat.live.replace("{where}", where).replace("{selection}", selection)
+
+
+def _whole_sql(stat: Stat, prefix: str, store: Store) -> tuple[str, bool]:
+    """SQL of the whole-dataset counts, and whether it is the (cheap) precomputed table."""
+    if stat.whole is not None:
+        return stat.whole, True
+    view = f"{prefix}_stats_{stat.precomputed}"
+    if store.has(view):
+        return f"SELECT value, n FROM {view}", True
+    return live_sql(stat, prefix), False  # an export written before the stats tables existed
+
+
+def _sort_key(value: Any) -> Any:
+    return (value is None, value)
+
+
+def value_label(stat_name: str, value: Any) -> str:
+    """Plain-text label of one value of a statistic (bins spelled out)."""
+    if value is None:
+        return NO_VALUE
+    if stat_name == "prompt_words":
+        top = value + PROMPT_WORDS_BIN - 1
+        return f"{value}+ words" if value >= PROMPT_WORDS_CAP else f"{value}–{top} words"
+    if stat_name == "tags_per_image":
+        return f"{value}+" if value >= TAGS_PER_IMAGE_CAP else str(value)
+    if stat_name.endswith("_per_image"):
+        return f"{value}+" if value >= PER_IMAGE_CAP else str(value)
+    if stat_name == "box_area":
+        lo = 100 * 10 ** (value / BOX_AREA_STEPS)
+        return "100%" if value >= 0 else f"≥{_pct(lo)}"
+    if stat_name == "box_aspect":
+        lo = 2 ** (value / BOX_ASPECT_STEPS)
+        hi = 2 ** ((value + 1) / BOX_ASPECT_STEPS)
+        if value <= BOX_ASPECT_RANGE[0]:
+            return f"<{hi:.2g}"
+        if value >= BOX_ASPECT_RANGE[1]:
+            return f"≥{lo:.2g}"
+        return f"{lo:.2g}–{hi:.2g}"
+    if stat_name == "triple":
+        return " ".join(p for p in str(value).split("|") if p)
+    return str(value)
+
+
+def _pct(x: float) -> str:
+    digits = max(0, -math.floor(math.log10(x))) if x > 0 else 0
+    return f"{x:.{digits}f}%"
+
+
+def _counts(
+    store: Store, name: str, stat: Stat, prefix: str, where: Where, images: int, images_all: int, top: int | None
+) -> Counts:
+    sql, params = where
+    filtered = sql != "TRUE"
+    limit = top if top is not None and stat.order == "n" else 1_000_000
+    whole_sql, _ = _whole_sql(stat, prefix, store)
+    counts_sql = live_sql(stat, prefix, sql) if filtered else whole_sql
+    counts_params = list(params) if filtered else []
+    rows = store.rows(TOP_VALUES_SQL.format(counts=counts_sql), [*counts_params, limit, limit])
+    selected = {r[0]: int(r[1]) for r in rows if not r[2]}
+    rest = next(((int(r[1]), int(r[2])) for r in rows if r[2]), (0, 0))
+    whole: dict[Any, int] = {}
+    whole_rest = (0, 0)
+    if filtered:
+        if stat.order == "value":  # a histogram: show every bin of the whole dataset too
+            whole = {r[0]: int(r[1]) for r in store.rows(whole_sql)}
+            selected = {**dict.fromkeys(whole, 0), **selected}
+        else:
+            values = list(selected)
+            for value, n, k in store.rows(WHOLE_VALUES_SQL.format(counts=whole_sql), [values, values]):
+                if k:
+                    whole_rest = (int(n), int(k))
+                else:
+                    whole[value] = int(n)
+    total = images if stat.per_image else sum(selected.values()) + rest[0]
+    total_all = images_all if stat.per_image else (sum(whole.values()) + whole_rest[0] if filtered else total)
+    records: list[dict[str, Any]] = []
+    for value, n in selected.items():
+        records.append(
+            {"value": value, "label": value_label(name, value), "n": n, "rest": 0, "n_all": whole.get(value, 0)}
+        )
+    if rest[1]:
+        label = f"other ({rest[1]:,} {stat.noun}{'s' if rest[1] != 1 else ''})"
+        records.append({"value": None, "label": label, "n": rest[0], "rest": rest[1], "n_all": whole_rest[0]})
+    if stat.order == "value":
+        records.sort(key=lambda rec: (rec["rest"] > 0, _sort_key(rec["value"])))
+    else:
+        records.sort(key=lambda rec: (rec["rest"] > 0, -rec["n"]))
+    for rec in records:
+        # The "other" row of a multi-valued statistic sums image-value pairs: not a share of images.
+        no_share = stat.per_image and rec["rest"] > 0
+        rec["share"] = None if no_share else (100.0 * rec["n"] / total if total else 0.0)
+        if filtered:
+            rec["share_all"] = None if no_share else (100.0 * rec["n_all"] / total_all if total_all else 0.0)
+        else:
+            rec["n_all"] = rec["share_all"] = None
+    frame = pd.DataFrame.from_records(records, columns=["value", "label", "n", "share", "rest", "n_all", "share_all"])
+    frame["value"] = pd.Series([rec["value"] for rec in records], dtype=object)
+    return Counts(frame=frame, unit=stat.unit, total=int(total), total_all=int(total_all), filtered=filtered)
+
+
+# -- JourneyDB ---------------------------------------------------------------------------------------
+
+
+def count_journeydb_images(store: Store, f: JourneyFilter | None = None) -> int:
+    """Images matching `f` (all images when None)."""
+    sql, params = journeydb_where(f or JourneyFilter())
+    return int(store.scalar(JDB_COUNT_SQL.format(where=sql), params))
+
+
+def journeydb_counts(store: Store, f: JourneyFilter, stat: str, top: int | None = TOP) -> Counts:
+    """Distribution `stat` (a key of JDB_STATS) over the images matching `f`, with the whole for comparison."""
+    spec = JDB_STATS[stat]
+    where = journeydb_where(f)
+    images_all = count_journeydb_images(store)
+    images = count_journeydb_images(store, f) if where[0] != "TRUE" else images_all
+    return _counts(store, stat, spec, "journeydb", where, images, images_all, top)
+
+
+def journeydb_answers(store: Store, f: JourneyFilter) -> pd.DataFrame:
+    """Answer letters of the Task3 questions per kind (the withheld test split excluded): kind, value, n, share."""
+    sql, params = journeydb_where(f)
+    if sql == "TRUE" and store.has("journeydb_stats_answers"):
+        rows = store.rows(JDB_ANSWERS_WHOLE_SQL)
+    else:
+        selection = "TRUE" if sql == "TRUE" else JDB_SELECTION_SQL.format(alias="q", where=sql)
+        rows = store.rows(JDB_ANSWERS_SQL.format(selection=selection), params)
+    frame = pd.DataFrame(rows, columns=["kind", "value", "n"])
+    totals = frame.groupby("kind")["n"].transform("sum")
+    frame["share"] = 100.0 * frame["n"] / totals
+    return frame
+
+
+def journeydb_cooccurrence(
+    store: Store, f: JourneyFilter, row_kind: str = "style", col_kind: str = "content", top: int = COOCCURRENCE_TOP
+) -> Matrix:
+    """Images carrying both tags, over the `top` tags of each kind in the selection."""
+    rows = _top_values(journeydb_counts(store, f, row_kind, top))
+    cols = _top_values(journeydb_counts(store, f, col_kind, top))
+    sql, params = journeydb_where(f)
+    precomputed = (row_kind, col_kind) == ("style", "content") and top <= PRECOMPUTED_COOCCURRENCE_TOP
+    if sql == "TRUE" and precomputed and store.has("journeydb_stats_cooccurrence"):
+        result = store.rows(JDB_COOCCURRENCE_WHOLE_SQL, [rows, cols])
+    else:
+        query = JDB_COOCCURRENCE_SQL.format(
+            row_column=JDB_TAG_COLUMNS[row_kind], col_column=JDB_TAG_COLUMNS[col_kind], where=sql
+        )
+        result = store.rows(query, [rows, cols, *params])
+    return Matrix(rows, cols, pd.DataFrame(result, columns=["row_value", "col_value", "n"]), "images")
+
+
+def journeydb_top_tags(store: Store, kind: str, top: int) -> list[str]:
+    """The `top` most frequent tags of `kind` in the whole dataset (most frequent first)."""
+    if kind not in JDB_TAG_COLUMNS:
+        raise ValueError(f"unknown tag kind {kind!r}")
+    return list(store.scalar(JDB_TOP_TAGS_SQL, [top, kind]) or [])
+
+
+def _top_values(counts: Counts) -> list[Any]:
+    frame = counts.frame
+    return [v for v, rest in zip(frame["value"], frame["rest"], strict=True) if not rest]
+
+
+# -- Visual Genome ---------------------------------------------------------------------------------
+
+
+def count_vg_images(store: Store, f: VGFilter | None = None) -> int:
+    sql, params = vg_where(f or VGFilter())
+    return int(store.scalar(VG_COUNT_SQL.format(where=sql), params))
+
+
+def vg_counts(store: Store, f: VGFilter, stat: str, top: int | None = TOP) -> Counts:
+    """Distribution `stat` (a key of VG_STATS) over the images matching `f`, with the whole for comparison."""
+    spec = VG_STATS[stat]
+    where = vg_where(f)
+    images_all = count_vg_images(store)
+    images = count_vg_images(store, f) if where[0] != "TRUE" else images_all
+    return _counts(store, stat, spec, "vg", where, images, images_all, top)
+
+
+def vg_box_centres(store: Store, f: VGFilter, bins: int = CENTRE_BINS) -> pd.DataFrame:
+    """Objects per cell of a `bins`×`bins` grid over the image (box centre / image size): cx, cy, n."""
+    sql, params = vg_where(f)
+    if sql == "TRUE" and bins == CENTRE_BINS and store.has("vg_stats_box_centres"):
+        rows = store.rows(VG_BOX_CENTRES_WHOLE_SQL)
+    else:
+        rows = store.rows(VG_BOX_CENTRES_SQL.format(bins=int(bins), last=int(bins) - 1, where=sql), params)
+    return pd.DataFrame(rows, columns=["cx", "cy", "n"])
+
+
+def vg_objects_on_sized_images(store: Store, f: VGFilter) -> int:
+    """Objects of the selection whose image has a size (what the box charts count)."""
+    sql, params = vg_where(f)
+    return int(store.scalar(VG_OBJECTS_ON_SIZED_IMAGES_SQL.format(where=sql), params))
+
+
+def vg_object_attributes(store: Store, f: VGFilter, top: int = COOCCURRENCE_TOP) -> Matrix:
+    """Objects of each of the top names carrying each of the top attributes, in the selection."""
+    names = _top_values(vg_counts(store, f, "object", top))
+    attributes = _top_values(vg_counts(store, f, "attribute", top))
+    sql, params = vg_where(f)
+    if sql == "TRUE" and top <= PRECOMPUTED_COOCCURRENCE_TOP and store.has("vg_stats_object_attributes"):
+        result = store.rows(VG_OBJECT_ATTRIBUTES_WHOLE_SQL, [names, attributes])
+    else:
+        selection = "TRUE" if sql == "TRUE" else VG_SELECTION_SQL.format(alias="a", where=sql)
+        result = store.rows(VG_OBJECT_ATTRIBUTES_SQL.format(selection=selection), [names, attributes, *params])
+    return Matrix(names, attributes, pd.DataFrame(result, columns=["row_value", "col_value", "n"]), "objects")
+
+
+def vg_top_values(store: Store, column: str, top: int) -> list[str]:
+    """The `top` most frequent object names or attributes of the whole dataset (by images)."""
+    views = {"name": "vg_object_counts", "attribute": "vg_attribute_counts", "predicate": "vg_predicate_counts"}
+    return list(store.scalar(VG_TOP_NAMES_SQL.format(column=column, view=views[column]), [top]) or [])

@@ -1,0 +1,91 @@
+"""The tantivy text index: built at ingest, searched by token, joined back to SQL through row_id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from explorer.filters import JourneyFilter
+from explorer.queries.filters import JDB_TEXT_IDS_SQL, JDB_TEXT_WORD_SQL, journeydb_where
+from explorer.textindex import INDEX_DIR, TextIndex, build, tokens
+
+PROMPTS = [
+    ("a black cat on a red sofa", "A cat sleeping."),
+    ("portrait of a woman, oil painting", None),
+    (None, "A dragon over the castle."),
+    ("Cyber-punk city at night", "Neon lights of the city."),
+    ("a category of things", "Nothing about felines."),
+]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory) -> TextIndex:
+    folder = tmp_path_factory.mktemp("textindex")
+    images = folder / "images.parquet"
+    pq.write_table(
+        pa.table({"prompt_text": [p for p, _ in PROMPTS], "caption": [c for _, c in PROMPTS]}),
+        images,
+        row_group_size=2,
+    )
+    assert build(images, folder / INDEX_DIR) == len(PROMPTS)
+    opened = TextIndex.open(folder / INDEX_DIR)
+    assert opened is not None
+    return opened
+
+
+def test_tokens_lowercase_split_and_dedupe() -> None:
+    assert tokens(["Cyber-Punk", "CITY,", "city", "__"]) == ["cyber", "punk", "city"]
+
+
+def test_words_match_whole_tokens_in_prompt_or_caption(index: TextIndex) -> None:
+    assert index.row_ids(["cat"]) == [0]  # not "category"
+    assert index.row_ids(["dragon"]) == [2]  # caption only
+    assert index.row_ids(["CITY", "neon"]) == [3]  # all words, either field, any case
+    assert index.row_ids(["cyber-punk"]) == [3]
+    assert index.row_ids(["unicorn"]) == []
+    assert index.count(["a"]) == 4
+
+
+def test_page_counts_and_orders_by_row_id(index: TextIndex) -> None:
+    page = index.page(["a"], limit=2, offset=1)
+    assert page.count == 4
+    assert page.row_ids == [1, 2]
+
+
+def test_row_ids_refuses_more_than_the_cap(index: TextIndex) -> None:
+    assert index.row_ids(["a"], cap=3) is None
+    assert index.row_ids(["a"], cap=4) == [0, 1, 2, 4]
+
+
+def test_open_without_an_index_is_none(tmp_path: Path) -> None:
+    assert TextIndex.open(tmp_path / INDEX_DIR) is None
+    assert TextIndex.for_export(tmp_path) is None
+
+
+def test_journeydb_where_uses_the_index_and_falls_back_to_ilike(index: TextIndex) -> None:
+    sql, params = journeydb_where(JourneyFilter(q="cat"), index=index)
+    assert sql == JDB_TEXT_IDS_SQL and params == [[0]]
+    sql, params = journeydb_where(JourneyFilter(q="cat"))
+    assert sql == JDB_TEXT_WORD_SQL and params == ["%cat%", "%cat%"]
+
+
+def test_ingest_builds_the_index_and_row_ids(sample_data: Path, sample_store) -> None:  # type: ignore[no-untyped-def]
+    index = TextIndex.for_export(sample_data / "journeydb")
+    assert index is not None
+    n, distinct, lo, hi = sample_store.rows(
+        "SELECT count(*), count(DISTINCT row_id), min(row_id), max(row_id) FROM journeydb_images"
+    )[0]
+    assert (distinct, lo, hi) == (n, 0, n - 1) and index.num_docs == n
+    # row_id follows image_id order, and the index finds what the ILIKE scan finds for a plain word.
+    ordered = [r[0] for r in sample_store.rows("SELECT row_id FROM journeydb_images ORDER BY image_id")]
+    assert ordered == list(range(n))
+    where, params = journeydb_where(JourneyFilter(q="cat"), index=index)
+    via_index = sample_store.rows(f"SELECT image_id FROM journeydb_images i WHERE {where} ORDER BY 1", params)
+    scanned = sample_store.rows(
+        "SELECT image_id FROM journeydb_images i WHERE regexp_matches(lower(coalesce(prompt_text, '') || ' ' ||"
+        " coalesce(caption, '')), '(^|[^a-z0-9])cat([^a-z0-9]|$)') ORDER BY 1"
+    )
+    assert via_index == scanned and via_index
