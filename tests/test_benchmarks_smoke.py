@@ -1,0 +1,31 @@
+"""A tiny-scale run of the whole benchmark: it completes and reports every operation (timings not checked)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks import run
+from benchmarks.generate import sizes_for
+
+
+def test_generator_scales_the_release_sizes() -> None:
+    full = sizes_for(1)
+    assert sum(full.jdb.values()) == 4_429_295 and full.vg_images == 108_077
+
+
+def test_benchmark_runs_and_writes_every_operation(tmp_path: Path) -> None:
+    results = tmp_path / "RESULTS.md"
+    report = run.main(["--scale", "0.0005", "--out", str(tmp_path / "out"), "--results", str(results),
+                       "--repeats", "1", "--no-app"])  # fmt: skip
+    assert all(m.ok for m in report.ingest.values()), {k: m.error for k, m in report.ingest.items()}
+    assert all(m.ok for m in report.naive.values()), {k: m.error for k, m in report.naive.items()}
+    text = results.read_text(encoding="utf-8")
+    names = [op.name for op in report.ops]
+    for name in ("jdb.tag_page", "jdb.tag_facets", "jdb.text_search", "jdb.sample", "vg.objects_and",
+                 "vg.attribute", "vg.triple", "vg.image_annotations"):  # fmt: skip
+        assert name in names
+    assert any(n.startswith("jdb.stats.") for n in names) and any(n.startswith("vg.stats.") for n in names)
+    for op in report.ops:
+        assert f"| {op.name} |" in text
+        assert not op.note.startswith("failed"), (op.name, op.note)
+    assert "journeydb peak RSS" in text and "visual_genome time" in text
