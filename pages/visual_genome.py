@@ -1,6 +1,20 @@
-"""Placeholder until this page is built."""
+"""Visual Genome: find images by objects, attributes, relationships and text; study one image's annotations."""
 
 import streamlit as st
 
-st.title("visual_genome")
-st.info("This page is not built yet.")
+from explorer.ui import visual_genome as vg
+from explorer.ui.common import get_store, require_dataset, show_notices, url_params
+
+store = get_store()
+st.title("Visual Genome")
+if not require_dataset(store, vg.DATASET):
+    st.stop()
+
+params = url_params()
+view = vg.read_url(store, params)
+vg.restore_widgets(view, params.raw)
+show_notices(params)
+view = vg.current_page(view)
+view = vg.apply_filter(view, vg.sidebar_filters(store))
+view = vg.image_view(store, view) if view.image_id is not None else vg.gallery(store, view)
+vg.publish(view)
