@@ -5,18 +5,20 @@ import streamlit as st
 st.set_page_config(page_title="explorer · JourneyDB & Visual Genome", page_icon=":material/explore:", layout="wide")
 
 pages = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
-    st.Page("pages/journeydb.py", title="JourneyDB", icon=":material/palette:", url_path="journeydb"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", url_path="home", default=True),
+    st.Page("app_pages/journeydb.py", title="JourneyDB", icon=":material/palette:", url_path="journeydb"),
     st.Page(
-        "pages/journeydb_stats.py", title="JourneyDB stats", icon=":material/bar_chart:", url_path="journeydb_stats"
+        "app_pages/journeydb_stats.py", title="JourneyDB stats", icon=":material/bar_chart:", url_path="journeydb_stats"
     ),
-    st.Page("pages/visual_genome.py", title="Visual Genome", icon=":material/image_search:", url_path="visual_genome"),
     st.Page(
-        "pages/visual_genome_stats.py",
+        "app_pages/visual_genome.py", title="Visual Genome", icon=":material/image_search:", url_path="visual_genome"
+    ),
+    st.Page(
+        "app_pages/visual_genome_stats.py",
         title="Visual Genome stats",
         icon=":material/analytics:",
         url_path="visual_genome_stats",
     ),
-    st.Page("pages/sql.py", title="SQL console", icon=":material/terminal:", url_path="sql"),
+    st.Page("app_pages/sql.py", title="SQL console", icon=":material/terminal:", url_path="sql"),
 ]
 st.navigation(pages).run()

@@ -56,7 +56,7 @@ def app_env(sample_data: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def app_test(page: str | None = None, query: dict[str, str | list[str]] | None = None, timeout: float = 30):
-    """Run app.py (switched to `page`, e.g. "pages/journeydb.py") with `query` as the URL parameters."""
+    """Run app.py (switched to `page`, e.g. "app_pages/journeydb.py") with `query` as the URL parameters."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)

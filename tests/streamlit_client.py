@@ -27,6 +27,7 @@ class StreamlitSession:
         ws_url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
         self.ws = websocket.create_connection(ws_url, subprotocols=["streamlit"], timeout=timeout)
         self.pages: dict[str, str] = {}  # page_script_hash -> url path
+        self.titles: dict[str, str] = {}  # url path -> title shown in the navigation
 
     def run(self, page: str, query_string: str = "") -> RunResult:
         """Run `page` (its url path, "" for home) with `query_string`; wait until the script finishes."""
@@ -41,13 +42,17 @@ class StreamlitSession:
             fm.ParseFromString(self.ws.recv())
             kind = fm.WhichOneof("type")
             if kind == "navigation":
+                self.titles = {}
                 for app_page in fm.navigation.app_pages:
                     self.pages[app_page.page_script_hash] = app_page.url_pathname
+                    self.titles[app_page.url_pathname] = app_page.page_name
                 ran = self.pages.get(fm.navigation.page_script_hash, "?")
             elif kind == "delta" and fm.delta.WhichOneof("type") == "new_element":
                 if fm.delta.new_element.WhichOneof("type") == "exception":
                     exceptions += 1
             elif kind == "script_finished":
+                if fm.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                    continue  # the page called st.rerun() (e.g. to tidy its URL): wait for that run too
                 finished = fm.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
                 return RunResult(time.perf_counter() - start, ran, exceptions, finished)
 

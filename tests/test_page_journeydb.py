@@ -10,7 +10,7 @@ import pytest
 from explorer.sample import JDB_CORRUPT_FILE_ID, JDB_MISSING_FILE_ID, JDB_PATH_ESCAPE_ID, JDB_XSS_ID
 from tests.conftest import app_test
 
-PAGE = "pages/journeydb.py"
+PAGE = "app_pages/journeydb.py"
 
 
 def _count_text(at) -> str:

@@ -6,8 +6,8 @@ import pytest
 
 from tests.conftest import app_test
 
-JDB = "pages/journeydb_stats.py"
-VG = "pages/visual_genome_stats.py"
+JDB = "app_pages/journeydb_stats.py"
+VG = "app_pages/visual_genome_stats.py"
 
 
 def _texts(at) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 from explorer.sample import VG_MISSING_IMAGE_ID, VG_SHOWCASE_IMAGE_ID
 from tests.conftest import app_test
 
-PAGE = "pages/visual_genome.py"
+PAGE = "app_pages/visual_genome.py"
 
 
 def _markdown(at) -> list[str]:

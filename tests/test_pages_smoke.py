@@ -9,12 +9,12 @@ import pytest
 from tests.conftest import app_test
 
 PAGES = [
-    "pages/home.py",
-    "pages/journeydb.py",
-    "pages/journeydb_stats.py",
-    "pages/visual_genome.py",
-    "pages/visual_genome_stats.py",
-    "pages/sql.py",
+    "app_pages/home.py",
+    "app_pages/journeydb.py",
+    "app_pages/journeydb_stats.py",
+    "app_pages/visual_genome.py",
+    "app_pages/visual_genome_stats.py",
+    "app_pages/sql.py",
 ]
 
 
@@ -29,7 +29,7 @@ def test_page_without_data_says_how_to_get_it(page: str, tmp_path: Path, monkeyp
     monkeypatch.setenv("EXPLORER_DATA", str(tmp_path / "empty"))
     at = app_test(page)
     assert not at.exception, at.exception
-    if page != "pages/sql.py":
+    if page != "app_pages/sql.py":
         assert any("explorer sample" in info.value for info in at.info), [i.value for i in at.info]
 
 

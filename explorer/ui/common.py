@@ -11,6 +11,7 @@ import streamlit as st
 from explorer.config import Settings
 from explorer.ingest.common import read_manifest
 from explorer.store import Store
+from explorer.textsafe import escape_markdown
 from explorer.urlstate import UrlParams
 
 DATASET_TITLES = {"journeydb": "JourneyDB", "visual_genome": "Visual Genome"}
@@ -66,7 +67,7 @@ def set_url(params: Mapping[str, str | int | list[str] | None]) -> None:
 def show_notices(params: UrlParams) -> None:
     """One short warning per problem found in the URL."""
     for notice in dict.fromkeys(params.notices):
-        st.warning(notice, icon=":material/info:")
+        st.warning(escape_markdown(notice), icon=":material/info:")  # notices may quote URL values
 
 
 def require_dataset(store: Store, dataset: str) -> bool:

@@ -142,12 +142,6 @@ def navigate(state: ViewState) -> NoReturn:
     st.rerun()
 
 
-def show_escaped_notices(params: UrlParams) -> None:
-    """The URL notices, escaped: they may quote values from the URL."""
-    params.notices[:] = [escape_markdown(n) for n in params.notices]
-    show_notices(params)
-
-
 # ---- sidebar ---------------------------------------------------------------------------------------------
 
 
@@ -461,4 +455,4 @@ def explore(store: Store, url_state: ViewState, params: UrlParams) -> None:
         st.error(f"The data could not be read: {escape_markdown(str(err))}")
     commit(state)
     with notices:
-        show_escaped_notices(params)
+        show_notices(params)

@@ -267,7 +267,7 @@ def journeydb_sections(store: Store, f: JourneyFilter) -> None:
     n = query(store, "jdb.count", f)
     if n is None or total is None:
         return
-    selection_header(n, total, f, "pages/journeydb.py")
+    selection_header(n, total, f, "app_pages/journeydb.py")
     if n == 0:
         st.info("No image matches this filter.")
         return
@@ -295,7 +295,7 @@ def vg_sections(store: Store, f: VGFilter) -> None:
     n = query(store, "vg.count", f)
     if n is None or total is None:
         return
-    selection_header(n, total, f, "pages/visual_genome.py")
+    selection_header(n, total, f, "app_pages/visual_genome.py")
     if n == 0:
         st.info("No image matches this filter.")
         return

@@ -11,8 +11,8 @@ st.caption("Browse JourneyDB and Visual Genome: filter by style or object, inspe
 
 counts = view_row_counts(store)
 links = {
-    "journeydb": [("pages/journeydb.py", "Gallery"), ("pages/journeydb_stats.py", "Stats")],
-    "visual_genome": [("pages/visual_genome.py", "Gallery"), ("pages/visual_genome_stats.py", "Stats")],
+    "journeydb": [("app_pages/journeydb.py", "Gallery"), ("app_pages/journeydb_stats.py", "Stats")],
+    "visual_genome": [("app_pages/visual_genome.py", "Gallery"), ("app_pages/visual_genome_stats.py", "Stats")],
 }
 for column, (dataset, title) in zip(st.columns(2), DATASET_TITLES.items(), strict=True):
     with column:
@@ -31,4 +31,4 @@ for column, (dataset, title) in zip(st.columns(2), DATASET_TITLES.items(), stric
         )
         for page, label in links[dataset]:
             st.page_link(page, label=f"{title} {label.lower()}", icon=":material/arrow_forward:")
-st.page_link("pages/sql.py", label="SQL console over the export", icon=":material/terminal:")
+st.page_link("app_pages/sql.py", label="SQL console over the export", icon=":material/terminal:")
