@@ -3,6 +3,7 @@
 import streamlit as st
 
 from explorer.ui.common import get_store, require_dataset, url_params
+from explorer.ui.download import download_panel
 from explorer.ui.journeydb import explore, read_url, sync_widgets
 
 store = get_store()
@@ -13,4 +14,6 @@ if not require_dataset(store, "journeydb"):
 params = url_params()
 state = read_url(store, params)
 sync_widgets(state)
-explore(store, state, params)
+state = explore(store, state, params)
+with st.sidebar:
+    download_panel(store, "journeydb", state.filter, key="jdb.download")

@@ -42,3 +42,18 @@ def test_home_lists_counts(app_env: Path) -> None:
     rows = {v: n for frame in frames for v, n in zip(frame["view"], frame["rows"], strict=True)}
     assert rows["journeydb_images"] > 100
     assert rows["vg_images"] > 10
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "app_pages/journeydb.py",
+        "app_pages/journeydb_stats.py",
+        "app_pages/visual_genome.py",
+        "app_pages/visual_genome_stats.py",
+    ],
+)
+def test_gallery_and_stats_pages_offer_download(page: str, app_env: Path) -> None:
+    at = app_test(page)
+    assert not at.exception
+    assert [e.label for e in at.sidebar.expander if e.label == "Download"] == ["Download"]

@@ -445,7 +445,7 @@ def sample_view(store: Store, state: ViewState, params: UrlParams) -> ViewState:
     return state
 
 
-def explore(store: Store, url_state: ViewState, params: UrlParams) -> None:
+def explore(store: Store, url_state: ViewState, params: UrlParams) -> ViewState:
     """The whole page below the title: notices, sidebar, then the sample or the gallery; URL kept in step."""
     notices = st.container()
     state = sidebar_filters(store, url_state)
@@ -456,3 +456,4 @@ def explore(store: Store, url_state: ViewState, params: UrlParams) -> None:
     commit(state)
     with notices:
         show_notices(params)
+    return state
