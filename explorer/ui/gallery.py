@@ -23,16 +23,22 @@ class Tile:
 
 
 def pager(total: int, page: int, page_size: int, key: str) -> int:
-    """Page selector; returns the chosen page (1-based), clamped to the pages that exist."""
+    """Previous / page number / Next; returns the page asked for (1-based), clamped to the pages that exist.
+
+    The number input is keyed `{key}.page`, so Streamlit ignores a `value=` after its first run: callers
+    that move the page themselves (URL, Next) set `st.session_state[f"{key}.page"]` before calling.
+    """
     pages = page_count(total, page_size)
     page = min(max(1, page), pages)
     if pages == 1:
         return page
-    left, mid, right = st.columns([1, 2, 1], vertical_alignment="center")
+    state_key = f"{key}.page"
+    current = st.session_state.get(state_key)
+    if not isinstance(current, int) or not 1 <= current <= pages:
+        st.session_state[state_key] = page
+    left, mid, right = st.columns([1, 2, 1], vertical_alignment="bottom")
     with mid:
-        chosen = st.number_input(
-            f"Page (of {pages:,})", min_value=1, max_value=pages, value=page, step=1, key=f"{key}.page"
-        )
+        chosen = st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key=state_key)
     with left:
         if st.button("‹ Previous", key=f"{key}.prev", disabled=page <= 1, width="stretch"):
             return page - 1

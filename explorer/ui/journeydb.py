@@ -20,6 +20,7 @@ from explorer.queries import journeydb as q
 from explorer.store import QueryError, Store
 from explorer.textsafe import count_label, escape_markdown, highlight_markdown, shorten
 from explorer.ui.common import export_stamp, set_url, show_notices
+from explorer.ui.gallery import pager
 from explorer.urlstate import MAX_PAGE, UrlParams, page_count
 
 PAGE_SIZES = (24, 48, 96)
@@ -274,7 +275,7 @@ def gallery(store: Store, state: ViewState, params: UrlParams) -> ViewState:
         params.notices.append(f"There is no page {page:,}; showing page {pages:,}, the last.")
         page = pages
         st.session_state[PAGE_KEY] = page
-    chosen = _pager(pages, page)
+    chosen = pager(total, page, state.size, key=GRID)
     if chosen != page:
         navigate(replace(state, page=chosen))
     words = search_words(f.q)
@@ -282,25 +283,6 @@ def gallery(store: Store, state: ViewState, params: UrlParams) -> ViewState:
     if clicked is not None:
         navigate(replace(state, page=page, image_id=clicked))
     return replace(state, page=page)
-
-
-def _pager(pages: int, page: int) -> int:
-    """Previous / page number / Next; the page asked for (the number input is keyed, so it is set via state)."""
-    if pages == 1:
-        return 1
-    ss = st.session_state
-    if not isinstance(ss.get(PAGE_KEY), int) or not 1 <= ss[PAGE_KEY] <= pages:
-        ss[PAGE_KEY] = page
-    left, mid, right = st.columns([1, 2, 1], vertical_alignment="bottom")
-    with mid:
-        chosen = st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key=PAGE_KEY)
-    with left:
-        if st.button("‹ Previous", key=f"{GRID}.prev", disabled=page <= 1, width="stretch"):
-            return page - 1
-    with right:
-        if st.button("Next ›", key=f"{GRID}.next", disabled=page >= pages, width="stretch"):
-            return page + 1
-    return int(chosen)
 
 
 def _grid(store: Store, records: list[q.ImageRow], words: list[str]) -> str | None:
