@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -114,3 +115,10 @@ def thumbnail(root: Path, relative: str | None, cache_dir: Path, size: int = 256
     except OSError:
         pass  # a read-only cache only costs speed
     return Thumb(original, original.size[0] / max(1, width))
+
+
+def to_jpeg(img: Image.Image, quality: int = 85) -> bytes:
+    """`img` as JPEG bytes: the one format `st.image` passes through without decoding and re-encoding."""
+    out = io.BytesIO()
+    img.convert("RGB").save(out, format="JPEG", quality=quality)
+    return out.getvalue()

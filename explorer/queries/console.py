@@ -8,6 +8,7 @@ and loading extensions are refused by DuckDB itself, and a timer interrupts it a
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -169,9 +170,14 @@ def run_console(
     return ConsoleResult(frame, total, page, page_size, time.monotonic() - started)
 
 
-def view_columns(store: Store) -> dict[str, list[tuple[str, str]]]:
+def view_columns(store: Store) -> dict[str, tuple[tuple[str, str], ...]]:
     """Every view of the export with its (column, type) pairs, for the console's reference list."""
-    out: dict[str, list[tuple[str, str]]] = {}
-    for view in sorted(store.views):  # names from the Store's own whitelist
-        out[view] = [(str(r[0]), str(r[1])) for r in store.rows(f"DESCRIBE {view}")]
-    return out
+    return dict(_view_columns(store))
+
+
+@functools.lru_cache(maxsize=8)  # a Store is one export version: its schema never changes
+def _view_columns(store: Store) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
+    return tuple(
+        (view, tuple((str(r[0]), str(r[1])) for r in store.rows(f"DESCRIBE {view}")))
+        for view in sorted(store.views)  # names from the Store's own whitelist
+    )

@@ -9,7 +9,6 @@ from pathlib import Path
 import streamlit as st
 
 from explorer.config import Settings
-from explorer.ingest.common import read_manifest
 from explorer.store import Store
 from explorer.textsafe import escape_markdown
 from explorer.urlstate import UrlParams
@@ -22,14 +21,20 @@ def settings() -> Settings:
 
 
 def export_stamp(data_dir: Path | None = None) -> tuple[str, ...]:
-    """Changes whenever an ingest publishes a new export: part of every cache key over the data."""
+    """Changes whenever an ingest publishes a new export: part of every cache key over the data.
+
+    The published name is a symlink to a fresh folder per ingest, so reading the link is enough (cheap: it
+    runs many times per page view); a plain folder falls back to the manifest's modification time.
+    """
     data_dir = data_dir or settings().data_dir
     stamps = []
     for dataset in DATASET_TITLES:
         folder = data_dir / dataset
-        version = os.readlink(folder) if folder.is_symlink() else ""
-        manifest = read_manifest(folder) or {}
-        stamps.append(f"{dataset}:{version}:{manifest.get('ingested_at', '')}")
+        try:
+            version = os.readlink(folder) if folder.is_symlink() else str((folder / "manifest.json").stat().st_mtime_ns)
+        except OSError:
+            version = ""
+        stamps.append(f"{dataset}:{version}")
     return tuple(stamps)
 
 

@@ -17,7 +17,7 @@ class Tile:
     """One thumbnail of a gallery: its id, picture, caption text (shown as text) and an optional note."""
 
     id: str
-    image: Image.Image
+    image: Image.Image | bytes
     caption: str
     note: str | None = None
 

@@ -15,7 +15,7 @@ import streamlit as st
 from PIL import Image
 
 from explorer.filters import MAX_QUERY_LEN, SPLITS, TAG_KINDS, JourneyFilter, search_words
-from explorer.images import ImageUnavailable, Thumb, open_image, placeholder, thumbnail
+from explorer.images import ImageUnavailable, Thumb, open_image, placeholder, thumbnail, to_jpeg
 from explorer.queries import journeydb as q
 from explorer.store import QueryError, Store
 from explorer.textsafe import count_label, escape_markdown, highlight_markdown, shorten
@@ -237,6 +237,13 @@ def _square(img: Image.Image, side: int) -> Image.Image:
     return canvas
 
 
+@st.cache_data(max_entries=4096, show_spinner=False)
+def _tile(_store: Store, stamp: tuple[str, ...], img_path: str | None, side: int) -> tuple[bytes, str | None]:
+    """A grid tile, encoded once per process: the square-padded thumbnail and why it is a placeholder."""
+    thumb = thumb_of(_store, img_path)
+    return to_jpeg(_square(thumb.image, side)), thumb.reason
+
+
 def thumb_of(store: Store, img_path: str | None) -> Thumb:
     """The cached thumbnail of an image (a placeholder naming the reason when there is none)."""
     size = store.settings.thumb_size
@@ -291,13 +298,13 @@ def _grid(store: Store, records: list[q.ImageRow], words: list[str]) -> str | No
     for start in range(0, len(records), GRID_COLUMNS):
         row = records[start : start + GRID_COLUMNS]
         for column, rec in zip(st.columns(GRID_COLUMNS), row, strict=False):
-            thumb = thumb_of(store, rec.img_path)
+            picture, reason = _tile(store, export_stamp(), rec.img_path, side)
             text = rec.prompt_text or rec.caption or ""
             with column, st.container(border=True):
-                st.image(_square(thumb.image, side), width="stretch")
+                st.image(picture, width="stretch")
                 st.markdown(highlight_markdown(shorten(text, 90), words) if text else "*no prompt*")
-                if thumb.reason:
-                    st.caption(escape_markdown(thumb.reason))
+                if reason:
+                    st.caption(escape_markdown(reason))
                 if st.button("Open", key=f"{GRID}.open.{rec.image_id}", width="stretch"):
                     clicked = rec.image_id
     return clicked

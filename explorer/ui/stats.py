@@ -50,7 +50,7 @@ def query(store: Store, name: str, f: Filter, *args: Any) -> Any:
     try:
         return _cached(store, export_stamp(store.data_dir), name, f, tuple(args))
     except QueryError as err:
-        st.warning(f"This chart could not be computed: {err}", icon=":material/warning:")
+        st.warning(f"This chart could not be computed: {escape_markdown(str(err))}", icon=":material/warning:")
         return None
 
 
@@ -251,14 +251,29 @@ VERTICAL = {"prompt_words", "tags_per_image", "objects_per_image", "relationship
 
 def _bars(store: Store, dataset: str, f: Filter, stat: str) -> None:
     prefix, titles, clicks = ("jdb", JDB_TITLES, JDB_CLICKS) if dataset == "journeydb" else ("vg", VG_TITLES, VG_CLICKS)
-    counts = query(store, f"{prefix}.counts", f, stat, stats.TOP)
-    if counts is None:
+    try:
+        fig = _bar_figure(store, export_stamp(store.data_dir), prefix, f, stat, titles[stat])
+    except QueryError as err:
+        st.warning(f"This chart could not be computed: {escape_markdown(str(err))}", icon=":material/warning:")
         return
-    if counts.frame.empty:
+    if fig is None:
         st.caption(f"{titles[stat]}: nothing in this selection.")
         return
-    fig = charts.bar_chart(counts, titles[stat], horizontal=stat not in VERTICAL)
     clickable_chart(fig, f"{prefix}.stats.{stat}", f, clicks.get(stat))
+
+
+@st.cache_resource(show_spinner=False, max_entries=1024)
+def _bar_figure(
+    _store: Store, stamp: tuple[str, ...], prefix: str, f: Filter, stat: str, title: str
+) -> go.Figure | None:
+    """The bar chart of one statistic, built once per export and filter (Plotly figures are slow to build).
+
+    Shared between sessions, never mutated: `st.plotly_chart` only serialises it.
+    """
+    counts = QUERIES[f"{prefix}.counts"](_store, f, stat, stats.TOP)
+    if counts.frame.empty:
+        return None
+    return charts.bar_chart(counts, title, horizontal=stat not in VERTICAL)
 
 
 def journeydb_sections(store: Store, f: JourneyFilter) -> None:

@@ -12,7 +12,7 @@ from PIL import Image
 
 from explorer import overlay
 from explorer.filters import MAX_QUERY_LEN, AttributeFilter, Triple, VGFilter
-from explorer.images import ImageUnavailable, open_image, placeholder, thumbnail
+from explorer.images import ImageUnavailable, open_image, placeholder, thumbnail, to_jpeg
 from explorer.queries import visual_genome as q
 from explorer.store import QueryError, Store
 from explorer.textsafe import count_label, escape_markdown
@@ -80,7 +80,7 @@ def read_url(store: Store, params: UrlParams) -> VGView:
         if attr.attribute in attrs_known and (attr.object is None or attr.object in pair_objects):
             attributes.append(attr)
         else:
-            params.notices.append(f"No object has the attribute '{escape_markdown(str(attr))}'; it was left out.")
+            params.notices.append(f"No object has the attribute '{attr}'; it was left out.")  # escaped when shown
     names = set(q.known_objects(store, [n for t in f.relationships for n in (t.subject, t.object) if n]))
     predicates = set(q.known_predicates(store, [t.predicate for t in f.relationships if t.predicate]))
     triples = []
@@ -89,7 +89,7 @@ def read_url(store: Store, params: UrlParams) -> VGView:
         if ok and (triple.predicate is None or triple.predicate in predicates):
             triples.append(triple)
         else:
-            params.notices.append(f"No relationship matches '{escape_markdown(str(triple))}'; it was left out.")
+            params.notices.append(f"No relationship matches '{triple}'; it was left out.")
     clean = VGFilter(objects, tuple(attributes), tuple(triples), f.q)
     page = params.integer("page", 1, lo=1)
     image_id: int | None = params.integer("id", 0, lo=0, hi=q.MAX_IMAGE_ID) or None
@@ -226,27 +226,39 @@ def apply_filter(view: VGView, f: VGFilter) -> VGView:
 
 
 def _tiles(store: Store, rows: list[q.ImageRow], boxes: list[q.MatchedBox]) -> list[Tile]:
-    settings = store.settings
-    root = store.image_root(DATASET)
-    cache_dir = settings.thumbs_dir / DATASET
     colors = overlay.class_colors(sorted({b.label for b in boxes}))
     per_image: dict[int, list[tuple[str, q.Box]]] = {}
     for b in boxes:
         per_image.setdefault(b.image_id, []).append((b.label, b.box))
     tiles = []
     for row in rows:
-        if root is None:
-            thumb = overlay.fit_placeholder(row.width, row.height, "image folder unknown", settings.thumb_size)
-        else:
-            thumb = thumbnail(root, row.img_path, cache_dir, settings.thumb_size)
-            if thumb.is_placeholder:
-                thumb = overlay.fit_placeholder(row.width, row.height, thumb.reason or "", settings.thumb_size)
-        found = per_image.get(row.image_id, [])
-        picture = overlay.draw_boxes(thumb.image, found, thumb.scale, colors) if found else thumb.image
+        found = tuple(per_image.get(row.image_id, []))
+        picture, reason = _tile(store, export_stamp(), row, found, tuple((k, colors[k]) for k, _ in found))
         labels = ", ".join(dict.fromkeys(label for label, _ in found))
-        note = "; ".join(n for n in (labels, thumb.reason) if n) or None
+        note = "; ".join(n for n in (labels, reason) if n) or None
         tiles.append(Tile(str(row.image_id), picture, f"#{row.image_id} · {row.width}×{row.height}", note))
     return tiles
+
+
+@st.cache_data(max_entries=4096, show_spinner=False)
+def _tile(
+    _store: Store,
+    stamp: tuple[str, ...],
+    row: q.ImageRow,
+    found: tuple[tuple[str, q.Box], ...],
+    colors: tuple[tuple[str, str], ...],
+) -> tuple[bytes, str | None]:
+    """One gallery tile with its matched boxes drawn, encoded once per process; and the placeholder reason."""
+    settings = _store.settings
+    root = _store.image_root(DATASET)
+    if root is None:
+        thumb = overlay.fit_placeholder(row.width, row.height, "image folder unknown", settings.thumb_size)
+    else:
+        thumb = thumbnail(root, row.img_path, settings.thumbs_dir / DATASET, settings.thumb_size)
+        if thumb.is_placeholder:
+            thumb = overlay.fit_placeholder(row.width, row.height, thumb.reason or "", settings.thumb_size)
+    picture = overlay.draw_boxes(thumb.image, list(found), thumb.scale, dict(colors)) if found else thumb.image
+    return to_jpeg(picture), thumb.reason
 
 
 def gallery(store: Store, view: VGView) -> VGView:
@@ -328,6 +340,20 @@ def regions_frame(ann: q.ImageAnnotations) -> pd.DataFrame:
     )  # fmt: skip
 
 
+# The two figures cost a few hundred ms of Plotly validation per run; they depend only on the image, the
+# export and the options, and st.plotly_chart only reads them (to_dict), so one shared copy serves all.
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _annotated_figure(
+    _picture: Image.Image, _ann: q.ImageAnnotations, _options: overlay.FigureOptions, key: tuple[Any, ...]
+) -> Any:
+    return overlay.annotated_figure(_picture, _ann, _options)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _scene_graph(_ann: q.ImageAnnotations, key: tuple[Any, ...]) -> Any:
+    return overlay.scene_graph_figure(_ann)
+
+
 def _reset_image_widgets(image_id: int) -> None:
     if st.session_state.get(IMAGE_KEY) != image_id:
         for key in IMAGE_WIDGET_KEYS:
@@ -342,7 +368,7 @@ def image_view(store: Store, view: VGView) -> VGView:
     try:
         ann = q.image_annotations(store, view.image_id)
     except QueryError as err:
-        st.error(f"The annotations could not be read: {err}")
+        st.error(f"The annotations could not be read: {escape_markdown(str(err))}")
         return view
     if ann is None:
         st.warning(f"There is no Visual Genome image with id {view.image_id}.")
@@ -383,7 +409,8 @@ def image_view(store: Store, view: VGView) -> VGView:
         height=max(420, min(760, round(900 * image.height / max(1, image.width)))),
     )  # fmt: skip
     st.plotly_chart(
-        overlay.annotated_figure(picture, ann, options), key="vg.figure", on_select=_on_figure_select,
+        _annotated_figure(picture, ann, options, (export_stamp(store.data_dir), image.image_id, reason, repr(options))),
+        key="vg.figure", on_select=_on_figure_select,
         selection_mode="points", config={"scrollZoom": True, "displaylogo": False},
     )  # fmt: skip
     notes = []
@@ -410,7 +437,7 @@ def image_view(store: Store, view: VGView) -> VGView:
         st.dataframe(ann.qas[["question", "answer", "qtype"]], hide_index=True, key="vg.qas")
     with tabs[4]:
         if ann.relationships:
-            st.plotly_chart(overlay.scene_graph_figure(ann), key="vg.scene_graph",
+            st.plotly_chart(_scene_graph(ann, (export_stamp(store.data_dir), image.image_id)), key="vg.scene_graph",
                             config={"scrollZoom": True, "displaylogo": False})  # fmt: skip
         else:
             st.info("This image has no relationships.")
