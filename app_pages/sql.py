@@ -4,7 +4,7 @@ import streamlit as st
 
 from explorer.queries.console import DEFAULT_PAGE_SIZE, EXAMPLES, MAX_SQL_CHARS, PAGE_SIZES, run_console, view_columns
 from explorer.store import QueryError
-from explorer.textsafe import count_label
+from explorer.textsafe import count_label, escape_markdown
 from explorer.ui.common import get_store, set_url, show_notices, url_params
 from explorer.ui.gallery import pager
 
@@ -69,7 +69,7 @@ if not q:
 try:
     result = run_console(store, q, page=page, page_size=size)
 except QueryError as err:
-    st.error(str(err), icon=":material/error:")
+    st.error(escape_markdown(str(err)), icon=":material/error:")  # DuckDB quotes the query
     st.stop()
 
 st.caption(f"{count_label(result.total, 'row')} · {result.seconds:.2f} s")

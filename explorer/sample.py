@@ -63,6 +63,12 @@ VG_MISSING_IMAGE_ID = 3
 VG_OVERRUN_IMAGE_ID = 4
 """The road box is one pixel wider than the image."""
 VG_CORRUPT_IMAGE_ID = 5
+VG_XSS_IMAGE_ID = 6
+"""A sign whose name, attribute, region phrase and Q&A hold the HTML payloads below (shown as text)."""
+XSS_SCRIPT = "<script>alert(1)</script>"
+XSS_IMG = "<img src=x onerror=alert(1)>"
+VG_XSS_SIGN = (12, 12, 140, 44)  # inclusive pixel rectangle of the sign, drawn over the sky
+VG_XSS_OBJECT_ID = 1_999_001  # outside the counters' ranges: the other images keep their ids
 VG_URL = "https://cs.stanford.edu/people/rak248/{folder}/{id}.jpg"
 
 
@@ -1012,7 +1018,33 @@ def _vg_scene(image_id: int, rng: random.Random) -> _Scene:
         scene.qas.append(("Where is the car?", "On the road."))
     if dogs or rng.random() < 0.3:
         scene.qas.append(("How many dogs are there?", f"{NUMBERS[dogs]}."))
+    if image_id == VG_XSS_IMAGE_ID:  # drawn last and without the generator, so other images stay as they were
+        ImageDraw.Draw(scene.img).rectangle(VG_XSS_SIGN, fill=COLORS["white"], outline=(20, 20, 20), width=2)
     return scene
+
+
+def _xss_annotations(image_id: int, sky_id: int) -> dict[str, dict[str, Any]]:
+    """The sign of `VG_XSS_IMAGE_ID` in each file's item layout (fixed ids, no random numbers drawn)."""
+    x0, y0, x1, y1 = VG_XSS_SIGN
+    x, y, w, h = x0, y0, x1 - x0 + 1, y1 - y0 + 1
+    synsets = ["sign.n.02"]
+
+    def end(name: str, object_id: int, synset: str) -> dict[str, Any]:
+        return {"name": name, "h": h, "synsets": [synset], "object_id": object_id, "w": w, "y": y, "x": x}
+
+    return {
+        "object": {"synsets": synsets, "h": h, "object_id": VG_XSS_OBJECT_ID, "merged_object_ids": [],
+                   "names": [XSS_SCRIPT], "w": w, "y": y, "x": x},
+        "attribute": {"synsets": synsets, "h": h, "object_id": VG_XSS_OBJECT_ID, "names": [XSS_SCRIPT], "w": w,
+                      "attributes": [XSS_IMG, "white"], "y": y, "x": x},
+        "relationship": {"predicate": "in", "object": end("sky", sky_id, SYNSETS["sky"][0]),
+                         "relationship_id": VG_XSS_OBJECT_ID, "synsets": [PREDICATE_SYNSETS["in"]],
+                         "subject": end(XSS_SCRIPT, VG_XSS_OBJECT_ID, synsets[0])},
+        "region": {"region_id": VG_XSS_OBJECT_ID, "width": w, "height": h, "image_id": image_id,
+                   "phrase": f"a sign that reads {XSS_SCRIPT} {XSS_IMG}", "y": y, "x": x},
+        "qa": {"a_objects": [], "question": f"What does the sign say? {XSS_SCRIPT}", "image_id": image_id,
+               "qa_id": VG_XSS_OBJECT_ID, "answer": XSS_IMG, "q_objects": []},
+    }  # fmt: skip
 
 
 def _endpoint(obj: _Obj, rng: random.Random) -> dict[str, Any]:
@@ -1067,10 +1099,11 @@ def write_raw_visual_genome(root: Path, seed: int = 0, n_images: int = 40) -> No
     Quirks: mixed-case and padded predicates ("ON", " near "), padded names ("dog ") and phrases, duplicate
     mixed-case attributes on the showcase red car, relationship ends with v1.2 ids absent from objects.json,
     a box one pixel past the right edge (image `VG_OVERRUN_IMAGE_ID`), a box with x < 0
-    (`VG_NEGATIVE_X_IMAGE_ID`), a missing (`VG_MISSING_IMAGE_ID`) and a corrupt (`VG_CORRUPT_IMAGE_ID`) file.
+    (`VG_NEGATIVE_X_IMAGE_ID`), a missing (`VG_MISSING_IMAGE_ID`) and a corrupt (`VG_CORRUPT_IMAGE_ID`) file, and a sign whose object
+    name, attribute, relationship, region phrase and Q&A hold HTML/script payloads (`VG_XSS_IMAGE_ID`).
     """
-    if n_images < 6:
-        raise ValueError("the Visual Genome sample needs at least 6 images to hold its quirk images")
+    if n_images < VG_XSS_IMAGE_ID:
+        raise ValueError(f"the Visual Genome sample needs at least {VG_XSS_IMAGE_ID} images to hold its quirk images")
     rng = random.Random(f"visual_genome:{seed}")
     next_object, next_old, next_rel, next_region, next_qa = 1_058_000, 5_000, 15_900, 1_380, 986_700
     image_data: list[dict[str, Any]] = []
@@ -1181,6 +1214,13 @@ def write_raw_visual_genome(root: Path, seed: int = 0, n_images: int = 40) -> No
             )
             next_qa += 1
         qas_json.append({"id": image_id, "qas": qas})
+        if image_id == VG_XSS_IMAGE_ID:
+            xss = _xss_annotations(image_id, scene.objects[0].object_id)  # objects[0] is the sky
+            objects_json[-1]["objects"].append(xss["object"])
+            attributes_json[-1]["attributes"].append(xss["attribute"])
+            rels.append(xss["relationship"])
+            regions.append(xss["region"])
+            qas.append(xss["qa"])
     root.mkdir(parents=True, exist_ok=True)
     (root / "image_data.json").write_bytes(_dumps(image_data))
     _write_zip(root / "objects.json.zip", "objects.json", _dumps(objects_json))

@@ -369,6 +369,24 @@ def test_visual_genome_quirks_are_present(vg_root: Path) -> None:
     assert any(q.startswith("How many dogs") for q, _ in qas)
 
 
+def test_visual_genome_xss_sign_carries_the_payloads(vg_root: Path) -> None:
+    def of_image(name: str, key: str) -> list[dict[str, Any]]:
+        entry = next(e for e in read_vg(vg_root, name) if e.get("image_id", e.get("id")) == sample.VG_XSS_IMAGE_ID)
+        return entry[key]
+
+    sign = [o for o in of_image("objects.json", "objects") if o["object_id"] == sample.VG_XSS_OBJECT_ID]
+    assert sign and sign[0]["names"] == [sample.XSS_SCRIPT]
+    attrs = [o for o in of_image("attributes.json", "attributes") if o["object_id"] == sample.VG_XSS_OBJECT_ID]
+    assert sample.XSS_IMG in attrs[0]["attributes"]
+    assert any(r["subject"].get("name") == sample.XSS_SCRIPT for r in of_image("relationships.json", "relationships"))
+    assert any(sample.XSS_IMG in r["phrase"] for r in of_image("region_descriptions.json", "regions"))
+    assert any(sample.XSS_SCRIPT in q["question"] and q["answer"] == sample.XSS_IMG
+               for q in of_image("question_answers.json", "qas"))  # fmt: skip
+    with Image.open(vg_image(vg_root, sample.VG_XSS_IMAGE_ID)) as img:
+        x0, y0, x1, y1 = sample.VG_XSS_SIGN
+        assert img.convert("RGB").getpixel(((x0 + x1) // 2, (y0 + y1) // 2)) > (200, 200, 200)  # the sign is drawn
+
+
 def test_visual_genome_showcase_relationships_are_geometric(vg_root: Path) -> None:
     rels = next(e for e in read_vg(vg_root, "relationships.json") if e["image_id"] == VG_SHOWCASE_IMAGE_ID)
 
