@@ -27,9 +27,11 @@ ROW_FIELD = "row_id"
 TEXT_FIELD = "text"
 BATCH_ROWS = 65_536
 WRITER_HEAP_BYTES = 128 << 20  # split between the writer threads; bounds the index's share of ingest RSS
-# Above this many matches a caller gets no id list (see `row_ids`): turning millions of hits into a
-# Python list costs more than the scan it would save.
-DEFAULT_ID_CAP = 200_000
+# Above this many matches a caller gets no id list (see `row_ids`) and falls back to an ILIKE scan. An id
+# costs ~1 µs (tantivy hit -> Python int -> bound list), a scanned image about as much, so the index wins
+# until a word matches a large share of the images; the cap also bounds the list's memory.
+DEFAULT_ID_CAP = 2_000_000
+ID_CACHE_SIZE = 2  # a gallery page asks for the same words twice (count, then page): extract the ids once
 MAX_TOKEN_LEN = 40  # tantivy's default tokenizer drops longer tokens
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -70,11 +72,9 @@ def build(images_parquet: Path, target: Path, *, threads: int = 2) -> int:
         texts = pc.binary_join_element_wise(
             pc.fill_null(batch.column(0), ""), pc.fill_null(batch.column(1), ""), " "
         ).to_pylist()
+        add = writer.add_document
         for text in texts:
-            doc = new_doc()
-            doc.add_integer(ROW_FIELD, row)
-            doc.add_text(TEXT_FIELD, text)
-            writer.add_document(doc)
+            add(new_doc(row_id=row, text=text))  # keyword form: one call per document (ROW_FIELD, TEXT_FIELD)
             row += 1
     writer.commit()
     writer.wait_merging_threads()
@@ -97,6 +97,8 @@ class TextIndex:
         self._index = tantivy.Index.open(str(folder))
         self._schema = self._index.schema
         self._searcher = self._index.searcher()
+        self._ids: dict[tuple[tuple[str, ...], int], list[int] | None] = {}
+        self._ids_lock = threading.Lock()
 
     _cache: ClassVar[dict[Path, TextIndex]] = {}
     _lock: ClassVar[threading.Lock] = threading.Lock()
@@ -159,12 +161,22 @@ class TextIndex:
         query = self.query(words)
         if query is None:
             return None
-        result = self._searcher.search(
-            query, limit=cap + 1, count=False, order_by_field=ROW_FIELD, order=tantivy.Order.Asc
-        )
-        if len(result.hits) > cap:
-            return None
-        return [int(key) for key, _ in result.hits]
+        key = (tuple(tokens(words)), cap)
+        with self._ids_lock:
+            if key in self._ids:
+                return self._ids[key]
+        if self._searcher.search(query, limit=1, count=True).count > cap:
+            ids = None
+        else:
+            result = self._searcher.search(
+                query, limit=cap, count=False, order_by_field=ROW_FIELD, order=tantivy.Order.Asc
+            )
+            ids = [int(key) for key, _ in result.hits]
+        with self._ids_lock:
+            self._ids[key] = ids
+            while len(self._ids) > ID_CACHE_SIZE:
+                self._ids.pop(next(iter(self._ids)))
+        return ids
 
 
 class BackgroundBuild:

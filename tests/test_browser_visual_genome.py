@@ -72,8 +72,10 @@ def test_filter_by_object_updates_count_and_url(page, app_url: str) -> None:
 def test_open_image_and_hide_a_class(page, app_url: str) -> None:
     page.goto(f"{app_url}/visual_genome?object=dog&object=frisbee")
     wait_for_app(page)
-    open_first = page.locator("[data-testid='stMain'] button", has_text="Open").first
-    _until(page, open_first.click, "() => location.search.includes('id=1')")
+    page.get_by_text("15 images").wait_for(timeout=30_000)  # the filtered gallery, not a stale one
+    wait_for_app(page)
+    page.locator("[data-testid='stMain'] button", has_text="Open").first.click()
+    page.wait_for_function("() => location.search.includes('id=1')", timeout=30_000)
     page.locator("[class*='st-key-vg-figure'] .js-plotly-plot .legend").wait_for(timeout=30_000)
     wait_for_app(page)
     before = _visible_traces(page)

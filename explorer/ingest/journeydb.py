@@ -25,6 +25,7 @@ files that exist are opened (header only) for their size.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import tempfile
@@ -34,6 +35,8 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from PIL import Image
 from rich.progress import Progress
 
@@ -65,6 +68,11 @@ QA_KINDS = {
 }
 MAX_LINE_BYTES = 16 << 20  # longer lines are counted and skipped; the reader buffer is twice this
 MEMORY_LIMIT = "1500MB"
+# Small row groups for the per-image tables: a lookup of one image (or of one page's 48 row ids) then
+# decompresses a few thousand rows per column instead of the default 122,880 (see docs/EXPORT.md).
+IMAGE_ROW_GROUP = 16_384
+SORT_CHUNK = 500_000  # images per sorted range when writing images/questions (see `_write_sorted`)
+TAG_ROW_GROUP = 65_536
 
 # Skip reasons (whole record dropped) and issues (record kept, a field nulled or emptied).
 MALFORMED = "malformed JSON line"
@@ -85,20 +93,21 @@ UNREADABLE = "unreadable line"
 BLANK = "blank"  # whitespace-only lines are not records: dropped without counting
 
 _TAG_LISTS = '{"Style": ["VARCHAR"], "Content": ["VARCHAR"], "Atmosphere": ["VARCHAR"], "Others": ["VARCHAR"]}'
-_QUESTION_ONLY = '[{"Question": "VARCHAR"}]'
 _QUESTION = (
     '[{"Question": "VARCHAR", "Options": {"A": "VARCHAR", "B": "VARCHAR", "C": "VARCHAR", "D": "VARCHAR"}, '
     '"Answer": "VARCHAR"}]'
 )
-# Pass one reads everything but the question bodies; pass two (questions only) reads the lines again,
-# which is cheaper than holding millions of nested question lists in memory.
+# Every line is parsed once, questions included: the Task3 lists wait in `rec` (DuckDB spills them to the
+# work folder under its memory limit) until questions.parquet is written, right after parsing.
 RECORD_STRUCTURE = (
     f'{{"img_path": "VARCHAR", "prompt": "VARCHAR", "Task1": {_TAG_LISTS}, "Task2": {{"Caption": "VARCHAR"}}, '
-    f'"Task3": {{"{QA_KINDS["style"]}": {_QUESTION_ONLY}, "{QA_KINDS["content"]}": {_QUESTION_ONLY}}}}}'
+    f'"Task3": {{"{QA_KINDS["style"]}": {_QUESTION}, "{QA_KINDS["content"]}": {_QUESTION}}}}}'
 )
-QUESTIONS_STRUCTURE = (
-    f'{{"img_path": "VARCHAR", "Task3": {{"{QA_KINDS["style"]}": {_QUESTION}, "{QA_KINDS["content"]}": {_QUESTION}}}}}'
+_QUESTION_TYPE = (
+    'STRUCT("Question" VARCHAR, "Options" STRUCT("A" VARCHAR, "B" VARCHAR, "C" VARCHAR, "D" VARCHAR),'
+    ' "Answer" VARCHAR)[]'
 )
+TASK3_TYPE = f'STRUCT("{QA_KINDS["style"]}" {_QUESTION_TYPE}, "{QA_KINDS["content"]}" {_QUESTION_TYPE})'
 # json_type() of these paths is consulted only for records where a field came back NULL or looks like
 # JSON text, to tell "missing" from "wrong type" without parsing every line twice.
 TYPE_PATHS = [
@@ -116,11 +125,11 @@ TYPE_PATHS = [
     f'$.Task3."{QA_KINDS["content"]}"',
 ]
 
-CREATE_RECORDS_SQL = """
+CREATE_RECORDS_SQL = f"""
 CREATE TABLE rec (
     split VARCHAR, split_order TINYINT, line_no BIGINT, status VARCHAR, issues VARCHAR[],
     image_id VARCHAR, img_path VARCHAR, prompt VARCHAR, caption VARCHAR,
-    styles VARCHAR[], contents VARCHAR[], atmospheres VARCHAR[], others VARCHAR[]
+    styles VARCHAR[], contents VARCHAR[], atmospheres VARCHAR[], others VARCHAR[], t3 {TASK3_TYPE}
 )
 """
 
@@ -207,28 +216,18 @@ SELECT $2, $3, line_no,
     CASE WHEN NOT outside THEN $2 || '/imgs/' || array_to_string(parts, '/') END,
     CASE WHEN NOT bad_prompt THEN j.prompt END,
     CASE WHEN NOT bad_task2 THEN j.Task2.Caption END,
-    first_seen(styles), first_seen(contents), first_seen(atmospheres), first_seen(others)
+    first_seen(styles), first_seen(contents), first_seen(atmospheres), first_seen(others), j.Task3
 FROM named
 """
 
-# Pass two: the questions of every kept record, read again from each file. $1.. paths.
-QUESTIONS_SOURCE_SQL = """
-SELECT {order} AS split_order, '{split}' AS split, ord AS line_no,
-    TRY(json_transform(line, '{structure}')) AS j
-FROM {read} WHERE starts_with(line, '{{') OR left(ltrim(line, ' \t\r'), 1) = '{{'
-"""
+# The questions of every kept record, from the Task3 lists parsed with it; {range} restricts image_id
+# (see `_write_sorted`).
 QUESTIONS_SQL = f"""
-COPY (
-    WITH src AS ({{sources}}),
-    -- Every line of src is a row of rec: drop the few rec did not keep (an anti join on a small table
-    -- is far cheaper than joining millions of rows), and derive image_id as pass one did.
-    kept AS (
-        SELECT stem_of(path_parts(s.j.img_path)[-1]) AS image_id, s.split, s.j.Task3 AS t3 FROM src AS s
-        WHERE NOT EXISTS (SELECT 1 FROM dropped AS d WHERE d.split_order = s.split_order AND d.line_no = s.line_no)
-    ), by_kind AS (
+    WITH kept AS (SELECT image_id, split, t3 FROM rec WHERE status IS NULL AND {{range}}),
+    by_kind AS (
         SELECT image_id, split,
-            unnest([{{{{'kind': 'style', 'qas': t3."{QA_KINDS["style"]}"}}}},
-                    {{{{'kind': 'content', 'qas': t3."{QA_KINDS["content"]}"}}}}]) AS k
+            unnest([{{'kind': 'style', 'qas': t3."{QA_KINDS["style"]}"}},
+                    {{'kind': 'content', 'qas': t3."{QA_KINDS["content"]}"}}]) AS k
         FROM kept
     ), q AS (
         SELECT image_id, split, k.kind AS kind, unnest(k.qas) AS qa, unnest(range(len(k.qas))) AS qa_index
@@ -243,7 +242,6 @@ COPY (
         nullif(trim(qa.Answer), '') AS answer
     FROM q WHERE qa.Question IS NOT NULL AND NOT is_jsonish(qa.Question)
     ORDER BY image_id, kind DESC, qa_index
-) TO '{{path}}' (FORMAT parquet, COMPRESSION zstd)
 """
 
 MARK_DUPLICATES_SQL = f"""
@@ -288,8 +286,7 @@ SELECT tail,
 FROM (SELECT DISTINCT tail FROM heads WHERE tail IS NOT NULL)
 """
 IMAGES_SQL = f"""
-COPY (
-    WITH {_TAILS},
+    WITH {_TAILS.replace("WHERE status IS NULL", "WHERE status IS NULL AND {range}")},
     collapsed AS (SELECT *, {mjparams.sql_collapse_whitespace("head")} AS collapsed FROM heads),
     texts AS (SELECT *, {mjparams.sql_trim_text("collapsed")} AS prompt_text FROM collapsed)
     SELECT t.image_id, split, img_path, prompt, prompt_text, caption, styles, contents, atmospheres, others,
@@ -300,7 +297,6 @@ COPY (
     FROM texts AS t JOIN row_ids AS r ON t.image_id = r.image_id
         LEFT JOIN sizes AS s ON t.image_id = s.image_id LEFT JOIN params AS p ON t.tail = p.tail
     ORDER BY r.row_id
-) TO '{{path}}' (FORMAT parquet, COMPRESSION zstd)
 """
 
 # The position of each image in images.parquet (sorted by image_id): the key of the text index.
@@ -309,21 +305,30 @@ CREATE TABLE row_ids AS
 SELECT image_id, (row_number() OVER (ORDER BY image_id) - 1)::BIGINT AS row_id FROM rec WHERE status IS NULL
 """
 
-CREATE_TAGS_SQL = """
-CREATE TABLE tags AS
-SELECT image_id, kind, unnest(tags) AS tag FROM (
+# Every (image, kind, tag) once, keyed by row_id.
+_TAG_ROWS = """
+SELECT r.row_id, t.kind, unnest(t.tags) AS tag FROM (
     SELECT image_id, 'style' AS kind, styles AS tags FROM rec WHERE status IS NULL
     UNION ALL SELECT image_id, 'content', contents FROM rec WHERE status IS NULL
     UNION ALL SELECT image_id, 'atmosphere', atmospheres FROM rec WHERE status IS NULL
-    UNION ALL SELECT image_id, 'other', others FROM rec WHERE status IS NULL)
-WHERE len(tags) > 0
+    UNION ALL SELECT image_id, 'other', others FROM rec WHERE status IS NULL) AS t
+    JOIN row_ids AS r ON t.image_id = r.image_id
+WHERE len(t.tags) > 0
 """
-TAGS_SQL = """
-COPY (SELECT image_id, kind, tag FROM tags ORDER BY kind, tag)
-TO '{path}' (FORMAT parquet, COMPRESSION zstd)
+# The distinct tags numbered in (kind, tag) order, with their image counts (tags are unique per image).
+TAG_DICT_SQL = f"""
+CREATE TABLE tag_dict AS
+SELECT kind, tag, count(*) AS n_images, (row_number() OVER (ORDER BY kind, tag) - 1)::INTEGER AS tag_no
+FROM ({_TAG_ROWS}) GROUP BY kind, tag
+"""
+# The postings as two integers, sorted: (tag_no, row_id) is (kind, tag, image_id) order, and 12 bytes a
+# row sort in memory where the strings would spill. Strings are put back with Arrow (`_write_tags`).
+TAG_POSTINGS_SQL = f"""
+SELECT d.tag_no, p.row_id FROM ({_TAG_ROWS}) AS p JOIN tag_dict AS d ON p.kind = d.kind AND p.tag = d.tag
+ORDER BY d.tag_no, p.row_id
 """
 TAG_COUNTS_SQL = """
-COPY (SELECT kind, tag, count(*) AS n_images FROM tags GROUP BY kind, tag ORDER BY kind, n_images DESC, tag)
+COPY (SELECT kind, tag, n_images FROM tag_dict ORDER BY kind, n_images DESC, tag)
 TO '{path}' (FORMAT parquet, COMPRESSION zstd)
 """
 
@@ -447,6 +452,10 @@ def _load(
         else:
             source = path
         _check_text_file(source, path)
+        overlong = _overlong_lines(source)
+        if overlong:  # blanked before DuckDB reads them: it drops lines past its buffer without a trace
+            source = _blank_lines(source, set(overlong), work / f"{split}.short.jsonl")
+            unreadable += [(order, line, REJECT_REASONS["LINE SIZE OVER MAXIMUM"]) for line in overlong]
         try:
             _run_with_progress(con, PARSE_SQL, [str(source), split, order], bars, f"Parsing {split}")
         except duckdb.Error as err:
@@ -468,7 +477,6 @@ def _load(
             unreadable.append((order, int(line), REJECT_REASONS.get(error_type, UNREADABLE)))
         _clear_rejects(con)
     con.execute(MARK_DUPLICATES_SQL)
-    con.execute("CREATE TABLE dropped AS SELECT split_order, line_no FROM rec WHERE status IS NOT NULL")
     _account(con, files, rejected, unreadable, report)
     return sources
 
@@ -479,6 +487,39 @@ def _check_text_file(source: Path, original: Path) -> None:
         head = f.read(4096)
     if head.startswith((b"\x1f\x8b", b"PK\x03\x04", b"\xfd7zXZ", b"BZh")) or b"\x00" in head:
         raise IngestError(f"{original} is a binary or compressed file, not JSON lines.")
+
+
+def _overlong_lines(source: Path) -> list[int]:
+    """Numbers of the lines longer than MAX_LINE_BYTES (one sequential read in chunks of that size)."""
+    found: list[int] = []
+    lines = carry = 0
+    with open(source, "rb") as f:
+        while chunk := f.read(MAX_LINE_BYTES):
+            first = chunk.find(b"\n")
+            if first < 0:
+                carry += len(chunk)
+                continue
+            if carry + first > MAX_LINE_BYTES:  # lines wholly inside a chunk are shorter than the limit
+                found.append(lines + 1)
+            lines += chunk.count(b"\n")
+            carry = len(chunk) - chunk.rfind(b"\n") - 1
+    if carry > MAX_LINE_BYTES:
+        found.append(lines + 1)
+    return found
+
+
+def _blank_lines(source: Path, blank: set[int], target: Path) -> Path:
+    """A copy of `source` with the given lines emptied, so that every other line keeps its number."""
+    number = 1
+    with open(source, "rb") as src, open(target, "wb") as dst:
+        while piece := src.readline(MAX_LINE_BYTES):  # bounded reads: a blanked line may be gigabytes
+            if number not in blank:
+                dst.write(piece)
+            if piece.endswith(b"\n"):
+                if number in blank:
+                    dst.write(b"\n")
+                number += 1
+    return target
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -601,32 +642,91 @@ def _image_size(path: Path, root: Path) -> tuple[int, int] | None:
         return None
 
 
+def _chunk_bounds(con: duckdb.DuckDBPyConnection) -> list[tuple[str | None, str | None]]:
+    """Consecutive image_id ranges [lo, hi) of `SORT_CHUNK` kept images each (None: unbounded)."""
+    starts = [
+        row[0]
+        for row in con.execute(
+            "SELECT image_id FROM row_ids WHERE row_id % ? = 0 AND row_id > 0 ORDER BY row_id", [SORT_CHUNK]
+        ).fetchall()
+    ]
+    edges: list[str | None] = [None, *starts, None]
+    return list(itertools.pairwise(edges))
+
+
+def _write_sorted(
+    con: duckdb.DuckDBPyConnection,
+    sql: str,
+    path: Path,
+    bounds: list[tuple[str | None, str | None]],
+    bars: Progress,
+    description: str,
+) -> None:
+    """Write the sorted `sql` (its `{range}` a condition on image_id) to `path`, one image_id range at a time.
+
+    One ORDER BY over millions of wide rows spills gigabytes to disk under the memory limit; ranges of
+    `SORT_CHUNK` images sort in memory and, written in range order, give the same file.
+    """
+    task = bars.add_task(description, total=len(bounds))
+    writer: pq.ParquetWriter | None = None
+    try:
+        for n, (lo, hi) in enumerate(bounds, 1):
+            condition = " AND ".join(
+                [*(["image_id >= $lo"] if lo is not None else []), *(["image_id < $hi"] if hi is not None else [])]
+            )
+            params = {k: v for k, v in (("lo", lo), ("hi", hi)) if v is not None}
+            reader = con.sql(sql.replace("{range}", condition or "TRUE"), params=params).to_arrow_reader(
+                IMAGE_ROW_GROUP
+            )
+            if writer is None:
+                writer = pq.ParquetWriter(path, reader.schema, compression="zstd")
+            for batch in reader:
+                writer.write_batch(batch, row_group_size=IMAGE_ROW_GROUP)
+            bars.update(task, completed=n)
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _write_tags(con: duckdb.DuckDBPyConnection, tags_path: Path, tag_ids_path: Path, bars: Progress) -> None:
+    """Write tags.parquet (image_id, kind, tag) and tag_ids.parquet (kind, tag, row_id) from one sorted pass."""
+    task = bars.add_task("Writing tags", total=1)
+    names = con.sql("SELECT kind, tag FROM tag_dict ORDER BY tag_no").to_arrow_table()
+    kinds, tags = names.column("kind").combine_chunks(), names.column("tag").combine_chunks()
+    image_ids = con.sql("SELECT image_id FROM row_ids ORDER BY row_id").to_arrow_table().column(0).combine_chunks()
+    tags_schema = pa.schema([("image_id", pa.string()), ("kind", pa.string()), ("tag", pa.string())])
+    ids_schema = pa.schema([("kind", pa.string()), ("tag", pa.string()), ("row_id", pa.int64())])
+    with (
+        pq.ParquetWriter(tags_path, tags_schema, compression="zstd") as tags_out,
+        pq.ParquetWriter(tag_ids_path, ids_schema, compression="zstd") as ids_out,
+    ):
+        for batch in con.sql(TAG_POSTINGS_SQL).to_arrow_reader(TAG_ROW_GROUP):
+            tag_no, row_id = batch.column(0), batch.column(1)
+            kind = pc.take(kinds, tag_no).cast(pa.string())
+            tag = pc.take(tags, tag_no).cast(pa.string())
+            image_id = pc.take(image_ids, row_id).cast(pa.string())
+            tags_out.write_batch(pa.record_batch([image_id, kind, tag], schema=tags_schema))
+            ids_out.write_batch(pa.record_batch([kind, tag, row_id.cast(pa.int64())], schema=ids_schema))
+    bars.update(task, completed=1)
+
+
 def _write_tables(
     con: duckdb.DuckDBPyConnection, folder: Path, sources: dict[str, Path], report: IngestReport, bars: Progress
 ) -> None:
-    """COPY the four tables to Parquet and record their row counts."""
-    targets = {name: folder / f"{name}.parquet" for name in ("images", "questions", "tags", "tag_counts")}
-    _run_with_progress(con, CREATE_PARAMS_SQL, None, bars, "Parsing parameters")
+    """COPY the five tables to Parquet and record their row counts."""
+    names = ("images", "questions", "tags", "tag_ids", "tag_counts")
+    targets = {name: folder / f"{name}.parquet" for name in names}
     _run_with_progress(con, ROW_IDS_SQL, None, bars, "Numbering images")
-    _run_with_progress(con, IMAGES_SQL.format(path=targets["images"]), None, bars, "Writing images")
-    # The text index is built from images.parquet on a thread while DuckDB writes the other tables.
+    bounds = _chunk_bounds(con)
+    _run_with_progress(con, CREATE_PARAMS_SQL, None, bars, "Parsing parameters")
+    _write_sorted(con, IMAGES_SQL, targets["images"], bounds, bars, "Writing images")
+    # The text index (the longest step) is built from images.parquet on a thread while DuckDB writes
+    # the other tables, so images go first.
     text_index = textindex.BackgroundBuild(targets["images"], folder / textindex.INDEX_DIR)
-    splits = list(sources)
-    union = " UNION ALL ".join(
-        QUESTIONS_SOURCE_SQL.format(
-            order=order, split=split, structure=QUESTIONS_STRUCTURE, read=read_lines_sql(f"${order + 1}", rejects=False)
-        )
-        for order, split in enumerate(splits)
-    )
-    _run_with_progress(
-        con,
-        QUESTIONS_SQL.format(sources=union, path=targets["questions"]),
-        [str(source) for source in sources.values()],
-        bars,
-        "Writing questions",
-    )
-    _run_with_progress(con, CREATE_TAGS_SQL, None, bars, "Collecting tags")
-    _run_with_progress(con, TAGS_SQL.format(path=targets["tags"]), None, bars, "Writing tags")
+    _write_sorted(con, QUESTIONS_SQL, targets["questions"], bounds, bars, "Writing questions")
+    con.execute("ALTER TABLE rec DROP COLUMN t3")  # the question lists are the bulk of rec
+    _run_with_progress(con, TAG_DICT_SQL, None, bars, "Collecting tags")
+    _write_tags(con, targets["tags"], targets["tag_ids"], bars)
     _run_with_progress(con, TAG_COUNTS_SQL.format(path=targets["tag_counts"]), None, bars, "Counting tags")
     task = bars.add_task("Indexing prompt and caption text", total=1)
     text_index.wait()

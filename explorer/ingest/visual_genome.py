@@ -66,6 +66,10 @@ from explorer.ingest.common import (
 
 DATASET = "visual_genome"
 MEMORY_LIMIT = "1GB"
+# The per-image tables get small row groups, so one image's annotations decompress a few thousand rows
+# per column instead of the default 122,880 (see docs/EXPORT.md).
+PER_IMAGE_TABLES = frozenset({"images", "objects", "relationships", "regions", "qas"})
+PER_IMAGE_ROW_GROUP = 16_384
 # Largest single image record accepted; the biggest real ones are well under 1 MB.
 MAX_RECORD_BYTES = 16 << 20
 WHITESPACE = " \t\n\r"
@@ -655,7 +659,8 @@ class _Run:
 
     def write(self, table: str, sql: str) -> None:
         target = str(self.folder / f"{table}.parquet").replace("'", "''")
-        self.con.execute(f"COPY ({sql}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+        groups = f", ROW_GROUP_SIZE {PER_IMAGE_ROW_GROUP}" if table in PER_IMAGE_TABLES else ""
+        self.con.execute(f"COPY ({sql}) TO '{target}' (FORMAT parquet, COMPRESSION zstd{groups})")
         (n,) = self.one_row(f"SELECT count(*) FROM read_parquet('{target}')")
         self.report.rows[table] = n
 

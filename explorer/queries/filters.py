@@ -7,6 +7,7 @@ ever travel in `params`; the SQL text is assembled from fixed fragments.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from explorer.filters import JourneyFilter, VGFilter, search_words
@@ -22,6 +23,17 @@ JDB_TAGS_ANY_SQL = "i.image_id IN (SELECT image_id FROM journeydb_tags WHERE {pa
 JDB_TEXT_WORD_SQL = "(i.prompt_text ILIKE ? ESCAPE '\\' OR i.caption ILIKE ? ESCAPE '\\')"
 # The images the text index found (explorer/textindex.py), bound as one list of row ids.
 JDB_TEXT_IDS_SQL = "i.row_id IN (SELECT unnest(?::BIGINT[]))"
+# Exports with tag_ids.parquet (tag postings by row_id, docs/EXPORT.md): the same conditions as sets of row ids, so
+# the gallery counts and pages from the small, (kind, tag, row_id)-sorted tags file alone.
+JDB_TAGS_ALL_IDS_SQL = (
+    "SELECT row_id FROM journeydb_tag_ids WHERE kind = ? AND tag IN ({marks})"
+    " GROUP BY row_id HAVING count(DISTINCT tag) = ?"
+)
+JDB_TAG_IDS_SQL = "SELECT row_id FROM journeydb_tag_ids WHERE kind = ? AND tag = ?"
+JDB_TAGS_ANY_IDS_SQL = "SELECT DISTINCT row_id FROM journeydb_tag_ids WHERE {pairs}"
+JDB_COLUMNS_IDS_SQL = "SELECT i.row_id FROM journeydb_images i WHERE {where}"
+JDB_TEXT_IDS_SET_SQL = "SELECT unnest(?::BIGINT[]) AS row_id"
+JDB_ROW_IDS_IN_SQL = "i.row_id IN ({ids})"
 
 VG_OBJECTS_ALL_SQL = (
     "i.image_id IN (SELECT image_id FROM vg_objects WHERE name IN ({marks})"
@@ -52,17 +64,65 @@ def _join(parts: list[str], params: list[Any]) -> Where:
     return (" AND ".join(parts) if parts else "TRUE"), params
 
 
-def journeydb_where(f: JourneyFilter, *, text: bool = True, index: TextIndex | None = None) -> Where:
+def _jdb_tag_sets(f: JourneyFilter) -> list[Where]:
+    """One row-id query per tag condition of `f` (one for "any", one per kind for "all")."""
+    tags = {kind: values for kind, values in f.tags().items() if values}
+    if tags and f.match == "any":
+        pairs: list[str] = []
+        params: list[Any] = []
+        for kind, values in tags.items():
+            pairs.append(f"(kind = ? AND tag IN ({_marks(len(values))}))")
+            params += [kind, *values]
+        return [(JDB_TAGS_ANY_IDS_SQL.format(pairs=" OR ".join(pairs)), params)]
+    # A tag occurs once per image and kind, so one tag needs no GROUP BY: a plain range of the sorted file.
+    return [
+        (JDB_TAG_IDS_SQL, [kind, values[0]])
+        if len(values) == 1
+        else (JDB_TAGS_ALL_IDS_SQL.format(marks=_marks(len(values))), [kind, *values, len(values)])
+        for kind, values in tags.items()
+    ]
+
+
+def journeydb_row_ids(f: JourneyFilter, *, index: TextIndex | None = None) -> Where | None:
+    """A query of the `row_id`s of the images matching `f` (a set, unordered), or None when `f` keeps all.
+
+    Needs the view `journeydb_tag_ids`. Tags are read from the tags file, split/version/aspect ratio (and the
+    text as ILIKE when the index cannot answer) from images, the index's hits are bound as one list;
+    the parts are intersected.
+    """
+    sets = _jdb_tag_sets(f)
+    columns = journeydb_where(replace(f, styles=(), contents=(), atmospheres=()), text=False)
+    words = search_words(f.q)
+    ids = index.row_ids(words) if index is not None and words else None
+    if ids is not None:
+        sets.append((JDB_TEXT_IDS_SET_SQL, [ids]))
+    elif words:
+        columns = journeydb_where(replace(f, styles=(), contents=(), atmospheres=()))
+    if columns[0] != "TRUE":
+        sets.append((JDB_COLUMNS_IDS_SQL.format(where=columns[0]), columns[1]))
+    if not sets:
+        return None
+    return " INTERSECT ".join(f"({sql})" for sql, _ in sets), [p for _, params in sets for p in params]
+
+
+def journeydb_where(
+    f: JourneyFilter, *, text: bool = True, index: TextIndex | None = None, by_row_id: bool = False
+) -> Where:
     """Images matching `f` (tags all/any, split, version, aspect ratio, and the text words if `text`).
 
     With the export's text `index` (`TextIndex.for_export(...)`), words are matched as whole tokens
     through the index; without it, or when they match more than `DEFAULT_ID_CAP` images, each word is an
-    ILIKE substring scan of prompt_text and caption.
+    ILIKE substring scan of prompt_text and caption. `by_row_id` (exports with `tag_ids.parquet`)
+    semi-joins the tag postings on the integer row_id instead of the image_id string.
     """
     parts: list[str] = []
     params: list[Any] = []
     tags = {kind: values for kind, values in f.tags().items() if values}
-    if tags and f.match == "any":
+    if by_row_id:
+        for sql, values in _jdb_tag_sets(f):
+            parts.append(JDB_ROW_IDS_IN_SQL.format(ids=sql))
+            params += values
+    elif tags and f.match == "any":
         pairs = []
         for kind, values in tags.items():
             pairs.append(f"(kind = ? AND tag IN ({_marks(len(values))}))")

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from explorer.filters import JourneyFilter
-from explorer.queries.filters import journeydb_where
+from explorer.filters import JourneyFilter, search_words
+from explorer.queries.filters import Where, journeydb_row_ids, journeydb_where
 from explorer.store import Store
+from explorer.textindex import TextIndex, tokens
 
 MAX_PAGE_SIZE = 500
 MAX_TAG_OPTIONS = 10_000
@@ -26,6 +29,14 @@ TAG_COUNTS_OF_SQL = "SELECT tag, n_images FROM journeydb_tag_counts WHERE kind =
 VALUE_COUNTS_SQL = (
     "SELECT {column} AS value, count(*) AS n_images FROM journeydb_images"
     " WHERE {column} IS NOT NULL GROUP BY ALL ORDER BY n_images DESC, value"
+)
+# Exports with tag_ids.parquet: count and page the matching row ids, then read just the page's rows.
+ROW_IDS_COUNT_SQL = "SELECT count(*) FROM ({ids})"
+ROW_IDS_PAGE_SQL = "SELECT row_id FROM ({ids}) ORDER BY row_id LIMIT ? OFFSET ?"
+ALL_IMAGES_COUNT_SQL = "SELECT count(*) FROM journeydb_images"
+IMAGES_BY_ROW_ID_SQL = (
+    "SELECT i.image_id, i.img_path, i.prompt_text, i.caption, i.split"
+    " FROM journeydb_images i WHERE i.row_id IN (SELECT unnest(?::BIGINT[])) ORDER BY i.row_id"
 )
 SAMPLE_SQL = (
     "SELECT image_id, split, img_path, prompt, prompt_text, caption, styles, contents, atmospheres, others,"
@@ -45,10 +56,55 @@ SAME_PROMPT_SQL = (
 VALUE_COLUMNS = {"split": "split", "version": "mj_version", "ar": "aspect_ratio"}
 
 
+@dataclass(frozen=True)
+class Access:
+    """How an export can be searched: its text index and tag postings by row_id (`tag_ids.parquet`), if there."""
+
+    index: TextIndex | None = None
+    tag_row_ids: bool = False
+
+
+@functools.lru_cache(maxsize=8)
+def _access(folder: Path) -> Access:
+    return Access(TextIndex.for_export(folder), (folder / "tag_ids.parquet").is_file())
+
+
+def access(store: Store) -> Access:
+    """The `Access` of the store's JourneyDB export, cached per export version (its resolved folder)."""
+    try:
+        folder = (store.data_dir / "journeydb").resolve(strict=True)
+    except OSError:
+        return Access()
+    return _access(folder)
+
+
+def selection_where(store: Store, f: JourneyFilter) -> Where:
+    """`journeydb_where(f)` with everything the export offers (text index, row_id tags)."""
+    acc = access(store)
+    return journeydb_where(f, index=acc.index, by_row_id=acc.tag_row_ids)
+
+
+def _text_only(acc: Access, f: JourneyFilter) -> list[str] | None:
+    """The search words when the index alone answers `f` (text is its only condition), else None."""
+    words = search_words(f.q)
+    if acc.index is None or not tokens(words) or replace(f, q="", match="all") != JourneyFilter():
+        return None
+    return words
+
+
 def count_images(store: Store, f: JourneyFilter) -> int:
     """Number of images matching `f`."""
-    where, params = journeydb_where(f)
-    return int(store.scalar(IMAGES_COUNT_SQL.format(where=where), params) or 0)
+    acc = access(store)
+    words = _text_only(acc, f)
+    if words is not None and acc.index is not None:
+        return acc.index.count(words)
+    if acc.tag_row_ids:
+        ids = journeydb_row_ids(f, index=acc.index)
+        if ids is None:
+            return int(store.scalar(ALL_IMAGES_COUNT_SQL) or 0)
+        return int(store.scalar(ROW_IDS_COUNT_SQL.format(ids=ids[0]), ids[1]) or 0)
+    sql, params = journeydb_where(f, index=acc.index)
+    return int(store.scalar(IMAGES_COUNT_SQL.format(where=sql), params) or 0)
 
 
 @dataclass(frozen=True)
@@ -66,8 +122,23 @@ def image_page(store: Store, f: JourneyFilter, page: int, page_size: int) -> lis
     """One page (1-based) of the images matching `f`, in image_id order."""
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     offset = (max(1, page) - 1) * page_size
-    where, params = journeydb_where(f)
-    return [ImageRow(*row) for row in store.rows(IMAGES_PAGE_SQL.format(where=where), [*params, page_size, offset])]
+    acc = access(store)
+    words = _text_only(acc, f)
+    if words is not None and acc.index is not None:
+        row_ids = acc.index.page(words, page_size, offset).row_ids
+    elif acc.tag_row_ids:
+        ids = journeydb_row_ids(f, index=acc.index)
+        if ids is None:  # row ids are 0..n-1 in image_id order
+            row_ids = list(range(offset, offset + page_size))
+        else:
+            row_ids = [r[0] for r in store.rows(ROW_IDS_PAGE_SQL.format(ids=ids[0]), [*ids[1], page_size, offset])]
+    else:
+        sql, params = journeydb_where(f, index=acc.index)
+        rows = store.rows(IMAGES_PAGE_SQL.format(where=sql), [*params, page_size, offset])
+        return [ImageRow(*row) for row in rows]
+    if not row_ids:
+        return []
+    return [ImageRow(*row) for row in store.rows(IMAGES_BY_ROW_ID_SQL, [row_ids])]
 
 
 def tag_counts(store: Store, kind: str, limit: int = MAX_TAG_OPTIONS) -> pd.DataFrame:

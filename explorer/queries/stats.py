@@ -16,7 +16,8 @@ from typing import Any, Literal
 import pandas as pd
 
 from explorer.filters import JourneyFilter, VGFilter
-from explorer.queries.filters import Where, journeydb_where, vg_where
+from explorer.queries.filters import Where, journeydb_row_ids, vg_where
+from explorer.queries.journeydb import access, count_images, selection_where
 from explorer.store import Store
 
 TOP = 15
@@ -52,6 +53,12 @@ JDB_TAG_LIVE_SQL = (
 )
 JDB_TAG_WHOLE_SQL = "SELECT tag AS value, n_images AS n FROM journeydb_tag_counts WHERE kind = '{kind}'"
 JDB_TOP_TAGS_SQL = "SELECT list(tag ORDER BY n_images DESC, tag)[1:?] FROM journeydb_tag_counts WHERE kind = ?"
+# With the tag postings (tag_ids.parquet), filtered tag counts read only them: {ids} is a row-id query
+# (`journeydb_row_ids`), no images are scanned.
+JDB_TAG_IDS_LIVE_SQL = (
+    "SELECT t.tag AS value, count(*) AS n FROM journeydb_tag_ids t WHERE t.kind = '{kind}' AND t.row_id IN ({ids})"
+    " GROUP BY ALL"
+)
 
 JDB_ANSWERS_SQL = """
 SELECT q.kind AS kind, q.answer AS value, count(*) AS n FROM journeydb_questions q
@@ -67,6 +74,12 @@ SELECT a AS row_value, b AS col_value, count(*) AS n FROM (
     SELECT unnest(list_filter(i.{row_column}, lambda x: list_contains(?, x))) AS a,
            list_filter(i.{col_column}, lambda x: list_contains(?, x)) AS bs
     FROM journeydb_images i WHERE {where}))
+GROUP BY ALL
+"""
+JDB_COOCCURRENCE_IDS_SQL = """
+SELECT a.tag AS row_value, b.tag AS col_value, count(*) AS n
+FROM journeydb_tag_ids a JOIN journeydb_tag_ids b ON a.row_id = b.row_id
+WHERE a.kind = ? AND a.tag IN ({row_marks}) AND b.kind = ? AND b.tag IN ({col_marks}) AND a.row_id IN ({ids})
 GROUP BY ALL
 """
 JDB_COOCCURRENCE_WHOLE_SQL = """
@@ -313,13 +326,22 @@ def _pct(x: float) -> str:
 
 
 def _counts(
-    store: Store, name: str, stat: Stat, prefix: str, where: Where, images: int, images_all: int, top: int | None
+    store: Store,
+    name: str,
+    stat: Stat,
+    prefix: str,
+    where: Where,
+    images: int,
+    images_all: int,
+    top: int | None,
+    live: str | None = None,
 ) -> Counts:
+    """`stat` over the selection `where`; `live` replaces its live SQL (then `where` binds its params)."""
     sql, params = where
     filtered = sql != "TRUE"
     limit = top if top is not None and stat.order == "n" else 1_000_000
     whole_sql, _ = _whole_sql(stat, prefix, store)
-    counts_sql = live_sql(stat, prefix, sql) if filtered else whole_sql
+    counts_sql = (live or live_sql(stat, prefix, sql)) if filtered else whole_sql
     counts_params = list(params) if filtered else []
     rows = store.rows(TOP_VALUES_SQL.format(counts=counts_sql), [*counts_params, limit, limit])
     selected = {r[0]: int(r[1]) for r in rows if not r[2]}
@@ -369,22 +391,31 @@ def _counts(
 
 def count_journeydb_images(store: Store, f: JourneyFilter | None = None) -> int:
     """Images matching `f` (all images when None)."""
-    sql, params = journeydb_where(f or JourneyFilter())
-    return int(store.scalar(JDB_COUNT_SQL.format(where=sql), params))
+    return count_images(store, f or JourneyFilter())
+
+
+def _tag_ids(store: Store, f: JourneyFilter) -> Where | None:
+    """The row-id query of `f` when the export has tag postings and `f` filters, else None."""
+    acc = access(store)
+    return journeydb_row_ids(f, index=acc.index) if acc.tag_row_ids else None
 
 
 def journeydb_counts(store: Store, f: JourneyFilter, stat: str, top: int | None = TOP) -> Counts:
     """Distribution `stat` (a key of JDB_STATS) over the images matching `f`, with the whole for comparison."""
     spec = JDB_STATS[stat]
-    where = journeydb_where(f)
+    where = selection_where(store, f)
     images_all = count_journeydb_images(store)
     images = count_journeydb_images(store, f) if where[0] != "TRUE" else images_all
+    ids = _tag_ids(store, f) if stat in JDB_TAG_COLUMNS and where[0] != "TRUE" else None
+    if ids is not None:
+        live = JDB_TAG_IDS_LIVE_SQL.replace("{kind}", stat).replace("{ids}", ids[0])
+        return _counts(store, stat, spec, "journeydb", ids, images, images_all, top, live=live)
     return _counts(store, stat, spec, "journeydb", where, images, images_all, top)
 
 
 def journeydb_answers(store: Store, f: JourneyFilter) -> pd.DataFrame:
     """Answer letters of the Task3 questions per kind (the withheld test split excluded): kind, value, n, share."""
-    sql, params = journeydb_where(f)
+    sql, params = selection_where(store, f)
     if sql == "TRUE" and store.has("journeydb_stats_answers"):
         rows = store.rows(JDB_ANSWERS_WHOLE_SQL)
     else:
@@ -402,10 +433,19 @@ def journeydb_cooccurrence(
     """Images carrying both tags, over the `top` tags of each kind in the selection."""
     rows = _top_values(journeydb_counts(store, f, row_kind, top))
     cols = _top_values(journeydb_counts(store, f, col_kind, top))
-    sql, params = journeydb_where(f)
+    sql, params = selection_where(store, f)
     precomputed = (row_kind, col_kind) == ("style", "content") and top <= PRECOMPUTED_COOCCURRENCE_TOP
+    ids = _tag_ids(store, f) if sql != "TRUE" else None
     if sql == "TRUE" and precomputed and store.has("journeydb_stats_cooccurrence"):
         result = store.rows(JDB_COOCCURRENCE_WHOLE_SQL, [rows, cols])
+    elif ids is not None:
+        if not rows or not cols:
+            result = []
+        else:
+            query = JDB_COOCCURRENCE_IDS_SQL.format(
+                row_marks=", ".join("?" * len(rows)), col_marks=", ".join("?" * len(cols)), ids=ids[0]
+            )
+            result = store.rows(query, [row_kind, *rows, col_kind, *cols, *ids[1]])
     else:
         query = JDB_COOCCURRENCE_SQL.format(
             row_column=JDB_TAG_COLUMNS[row_kind], col_column=JDB_TAG_COLUMNS[col_kind], where=sql
