@@ -28,7 +28,10 @@ pytestmark = pytest.mark.slow
 
 SESSIONS = int(os.environ.get("LOAD_SESSIONS", "20"))
 SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
-THINK_SECONDS = (2.0, 6.0)  # a person looks at a page for a few seconds before the next click
+THINK_SECONDS = (2.0, 6.0)
+SLOWEST: list[
+    tuple[float, str, str]
+] = []  # every view of the run, for the report's slowest list  # a person looks at a page for a few seconds before the next click
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +72,8 @@ def scenarios(data: Path) -> list[tuple[str, str]]:
 def drive(url: str, plan: list[tuple[str, str]], until: float, seed: int, think: bool) -> tuple[list[float], list[str]]:
     """One user: page views in random order until `until` (with `think`: a pause of THINK_SECONDS after each)."""
     rng = random.Random(seed)
+    if think:
+        time.sleep(rng.uniform(0, THINK_SECONDS[1]))  # people arrive spread out, not all in the same instant
     return _views(url, lambda: rng.choice(plan), lambda: time.monotonic() < until, rng if think else None)
 
 
@@ -97,6 +102,7 @@ def _views(url, pick, more, rng: random.Random | None) -> tuple[list[float], lis
                 errors.append(f"{page}?{query}: {type(err).__name__}: {err}")
                 break
             latencies.append(result.seconds)
+            SLOWEST.append((result.seconds, page, query))
             if result.exceptions or not result.finished or result.page != page:
                 errors.append(f"{page}?{query}: exceptions={result.exceptions} finished={result.finished}")
             if rng is not None:
@@ -132,7 +138,9 @@ def test_twenty_sessions_for_a_minute(midsize_data: Path) -> None:
         f"sessions={SESSIONS} seconds={SECONDS:g} page views={len(latencies)} errors={len(errors)}\n"
         f"single user: n={len(single)} p50={statistics.median(single):.3f}s p95={p95(single):.3f}s\n"
         f"{SESSIONS} users: p50={statistics.median(latencies):.3f}s p95={p95(latencies):.3f}s "
-        f"max={max(latencies):.3f}s\n" + "".join(f"error: {e}\n" for e in errors[:20])
+        f"max={max(latencies):.3f}s\n"
+        + "".join(f"slow: {sec:.3f}s {page}?{query}\n" for sec, page, query in sorted(SLOWEST, reverse=True)[:8])
+        + "".join(f"error: {e}\n" for e in errors[:20])
     )
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "load.txt").write_text(report)
