@@ -44,6 +44,7 @@ class Store:
         self.settings = settings
         self.data_dir = settings.data_dir
         self.views: dict[str, Path] = {}
+        self.view_datasets: dict[str, str] = {}  # view -> dataset folder it reads
         self.manifests: dict[str, dict[str, Any]] = {}
         self._con = duckdb.connect(":memory:")
         for dataset, prefix in DATASETS.items():
@@ -58,6 +59,7 @@ class Store:
                     continue
                 self._con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet({_sql_string(str(path))})")
                 self.views[view] = path
+                self.view_datasets[view] = dataset
         self._lock_down()
 
     def _lock_down(self) -> None:

@@ -20,6 +20,11 @@ def view_row_counts(store: Store) -> pd.DataFrame:
 def _row_counts(store: Store) -> tuple[dict[str, object], ...]:
     records = []
     for view in sorted(store.views):  # view names come from the store's own whitelist
-        dataset = "journeydb" if view.startswith("journeydb_") else "visual_genome"
-        records.append({"dataset": dataset, "view": view, "rows": int(store.scalar(VIEW_ROWS_SQL.format(view=view)))})
+        records.append(
+            {
+                "dataset": store.view_datasets[view],
+                "view": view,
+                "rows": int(store.scalar(VIEW_ROWS_SQL.format(view=view))),
+            }
+        )
     return tuple(records)

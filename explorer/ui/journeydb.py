@@ -295,10 +295,11 @@ def gallery(store: Store, state: ViewState, params: UrlParams) -> ViewState:
 def _grid(store: Store, records: list[q.ImageRow], words: list[str]) -> str | None:
     clicked: str | None = None
     side = store.settings.thumb_size
+    stamp = export_stamp()
     for start in range(0, len(records), GRID_COLUMNS):
         row = records[start : start + GRID_COLUMNS]
         for column, rec in zip(st.columns(GRID_COLUMNS), row, strict=False):
-            picture, reason = _tile(store, export_stamp(), rec.img_path, side)
+            picture, reason = _tile(store, stamp, rec.img_path, side)
             text = rec.prompt_text or rec.caption or ""
             with column, st.container(border=True):
                 st.image(picture, width="stretch")

@@ -276,21 +276,37 @@ def _bar_figure(
     return charts.bar_chart(counts, title, horizontal=stat not in VERTICAL)
 
 
-def journeydb_sections(store: Store, f: JourneyFilter) -> None:
-    """Every chart of the JourneyDB stats page."""
-    total = query(store, "jdb.count", JourneyFilter())
-    n = query(store, "jdb.count", f)
-    if n is None or total is None:
-        return
-    selection_header(n, total, f, "app_pages/journeydb.py")
-    if n == 0:
-        st.info("No image matches this filter.")
-        return
-    for row in (("style", "content", "atmosphere"), ("version", "aspect_ratio", "split"),
-                ("prompt_words", "tags_per_image")):  # fmt: skip
+def _bar_rows(store: Store, dataset: str, f: Filter, rows: tuple[tuple[str, ...], ...]) -> None:
+    for row in rows:
         for column, stat in zip(st.columns(len(row)), row, strict=True):
             with column:
-                _bars(store, "journeydb", f, stat)
+                _bars(store, dataset, f, stat)
+
+
+def _header_and_bars(store: Store, dataset: str, f: Filter, whole: Filter, rows: tuple[tuple[str, ...], ...]) -> bool:
+    """The "N images" header, then the bar charts in `rows`; False when there is nothing more to draw."""
+    prefix = "jdb" if dataset == "journeydb" else "vg"
+    total = query(store, f"{prefix}.count", whole)
+    n = query(store, f"{prefix}.count", f)
+    if n is None or total is None:
+        return False
+    selection_header(n, total, f, f"app_pages/{dataset}.py")
+    if n == 0:
+        st.info("No image matches this filter.")
+        return False
+    _bar_rows(store, dataset, f, rows)
+    return True
+
+
+def journeydb_sections(store: Store, f: JourneyFilter) -> None:
+    """Every chart of the JourneyDB stats page."""
+    rows = (
+        ("style", "content", "atmosphere"),
+        ("version", "aspect_ratio", "split"),
+        ("prompt_words", "tags_per_image"),
+    )
+    if not _header_and_bars(store, "journeydb", f, JourneyFilter(), rows):
+        return
     left, right = st.columns(2)
     with left:
         answers = query(store, "jdb.answers", f)
@@ -306,20 +322,10 @@ def journeydb_sections(store: Store, f: JourneyFilter) -> None:
 
 def vg_sections(store: Store, f: VGFilter) -> None:
     """Every chart of the Visual Genome stats page."""
-    total = query(store, "vg.count", VGFilter())
-    n = query(store, "vg.count", f)
-    if n is None or total is None:
+    rows = (("object", "attribute"), ("predicate", "triple"),
+            ("objects_per_image", "relationships_per_image", "regions_per_image"), ("box_area", "box_aspect"))  # fmt: skip
+    if not _header_and_bars(store, "visual_genome", f, VGFilter(), rows):
         return
-    selection_header(n, total, f, "app_pages/visual_genome.py")
-    if n == 0:
-        st.info("No image matches this filter.")
-        return
-    for row in (("object", "attribute"), ("predicate", "triple"),
-                ("objects_per_image", "relationships_per_image", "regions_per_image"),
-                ("box_area", "box_aspect")):  # fmt: skip
-        for column, stat in zip(st.columns(len(row)), row, strict=True):
-            with column:
-                _bars(store, "visual_genome", f, stat)
     left, right = st.columns(2)
     with left:
         grid = query(store, "vg.centres", f, stats.CENTRE_BINS)
@@ -334,6 +340,4 @@ def vg_sections(store: Store, f: VGFilter) -> None:
                 matrix, "Object × attribute over the top names · objects", "object", "attribute"
             )
             clickable_chart(fig, "vg.stats.object_attributes", f, None)
-    for column, stat in zip(st.columns(2), ("image_size", "qtype"), strict=True):
-        with column:
-            _bars(store, "visual_genome", f, stat)
+    _bar_rows(store, "visual_genome", f, (("image_size", "qtype"),))

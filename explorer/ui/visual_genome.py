@@ -231,9 +231,10 @@ def _tiles(store: Store, rows: list[q.ImageRow], boxes: list[q.MatchedBox]) -> l
     for b in boxes:
         per_image.setdefault(b.image_id, []).append((b.label, b.box))
     tiles = []
+    stamp = export_stamp()
     for row in rows:
         found = tuple(per_image.get(row.image_id, []))
-        picture, reason = _tile(store, export_stamp(), row, found, tuple((k, colors[k]) for k, _ in found))
+        picture, reason = _tile(store, stamp, row, found, tuple((k, colors[k]) for k, _ in found))
         labels = ", ".join(dict.fromkeys(label for label, _ in found))
         note = "; ".join(n for n in (labels, reason) if n) or None
         tiles.append(Tile(str(row.image_id), picture, f"#{row.image_id} · {row.width}×{row.height}", note))
