@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from explorer.filters import JourneyFilter, VGFilter
-from explorer.queries.filters import journeydb_where, vg_where
+from explorer.queries.filters import journeydb_where
+from explorer.queries.visual_genome import filter_where
 from explorer.store import QueryError, Store
 
 DEFAULT_LIMIT = 100_000
@@ -109,11 +110,11 @@ def tables(store: Store, dataset: str) -> dict[str, str]:
     return {k: v for k, v in TABLES.get(dataset, {}).items() if k not in needs or store.has(needs[k])}
 
 
-def _where(dataset: str, f: JourneyFilter | VGFilter) -> tuple[str, list[Any]]:
+def _where(store: Store, dataset: str, f: JourneyFilter | VGFilter) -> tuple[str, list[Any]]:
     if dataset == "journeydb" and isinstance(f, JourneyFilter):
         return journeydb_where(f)
     if dataset == "visual_genome" and isinstance(f, VGFilter):
-        return vg_where(f)
+        return filter_where(store, f)
     raise ValueError(f"no export for dataset {dataset!r} with {type(f).__name__}")
 
 
@@ -134,7 +135,7 @@ def _select_and_count(dataset: str, table: str, fmt: str) -> tuple[str, str, str
 
 def count_rows(store: Store, dataset: str, f: JourneyFilter | VGFilter, table: str, fmt: str) -> int:
     """How many rows (images, for COCO) an export of the current filter would hold without a limit."""
-    where, params = _where(dataset, f)
+    where, params = _where(store, dataset, f)
     _, count_sql, _ = _select_and_count(dataset, table, fmt)
     return int(store.scalar(count_sql.format(where=where), params) or 0)
 
@@ -186,7 +187,7 @@ def export_view(
     Raises QueryError with a message fit to show when DuckDB or the file system refuses.
     """
     select, count_sql, unit = _select_and_count(dataset, table, fmt)
-    where, params = _where(dataset, f)
+    where, params = _where(store, dataset, f)
     limit = max(1, int(limit))
     rows = min(limit, int(store.scalar(count_sql.format(where=where), params) or 0))
     name = file_name(dataset, f, table, fmt, rows)

@@ -68,8 +68,9 @@ class Store:
         self._temp_dir = tempfile.mkdtemp(prefix="explorer-duckdb-")
         con.execute(f"SET temp_directory={_sql_string(self._temp_dir)}")
         # Every query reads the same few files: keep their footers (row-group statistics) in memory instead
-        # of parsing them again per query; point lookups get markedly faster.
-        con.execute("SET parquet_metadata_cache=true")
+        # of parsing them again per query; point lookups get markedly faster. GLOBAL: a plain SET is local
+        # to this connection, and queries run on cursors (connections of their own).
+        con.execute("SET GLOBAL parquet_metadata_cache=true")
         readable = sorted({str(p) for path in self.views.values() for p in (path, path.resolve())})
         con.execute(f"SET allowed_paths=[{', '.join(_sql_string(p) for p in readable)}]")
         downloads = self.downloads_dir

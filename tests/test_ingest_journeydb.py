@@ -214,7 +214,7 @@ def test_wrong_types_nulled_or_emptied(ingested: tuple[Path, IngestReport]) -> N
     questions = _rows(folder, "questions", f"image_id = '{ID_SPARSE}'")
     assert questions == [
         {"image_id": ID_SPARSE, "split": "train", "kind": "style", "qa_index": 1, "question": "Real one?",
-         "options": ["yes", "no", "maybe", "never"], "answer": "A"}
+         "options": ["yes", "no", "maybe", "never"], "answer": "A", "row_id": sparse["row_id"]}
     ]  # fmt: skip
 
 
@@ -242,9 +242,24 @@ def test_questions(ingested: tuple[Path, IngestReport]) -> None:
     sample = [r for r in rows if r["image_id"] == ID_A]
     assert sample == [
         {"image_id": ID_A, "split": "train", "kind": "style", "qa_index": 0, "question": "Which style?",
-         "options": ["a", "b", "c", "d"], "answer": "B"}
+         "options": ["a", "b", "c", "d"], "answer": "B", "row_id": _image(folder, ID_A)["row_id"]}
     ]  # fmt: skip
     assert [r["image_id"] for r in rows] == sorted(r["image_id"] for r in rows)
+
+
+def test_questions_carry_their_image_row_id(ingested: tuple[Path, IngestReport]) -> None:
+    folder, _ = ingested
+    row_ids = {r["image_id"]: r["row_id"] for r in _rows(folder, "images")}
+    questions = _rows(folder, "questions")
+    assert questions and all(q["row_id"] == row_ids[q["image_id"]] for q in questions)
+
+
+def test_n_tags_counts_all_four_kinds(ingested: tuple[Path, IngestReport]) -> None:
+    folder, _ = ingested
+    images = _rows(folder, "images")
+    assert any(r["n_tags"] > 0 for r in images)
+    for r in images:
+        assert r["n_tags"] == len(r["styles"]) + len(r["contents"]) + len(r["atmospheres"]) + len(r["others"])
 
 
 def test_test_split_has_no_prompt(ingested: tuple[Path, IngestReport]) -> None:

@@ -26,6 +26,9 @@ TABLES = (
     "object_counts",
     "attribute_counts",
     "predicate_counts",
+    "image_terms",
+    "triple_images",
+    "triple_images_by_object",
 )
 
 
@@ -270,6 +273,58 @@ def test_quirky_relationships_regions_qas(quirky: tuple[Path, Any]) -> None:
     assert rows(data, "qas") == [
         (1, 5000, "What is the man doing?", "Standing.", "what"),
         (1, 5001, "How many trees?", "One.", "how"),
+    ]
+
+
+def test_quirky_postings(quirky: tuple[Path, Any]) -> None:
+    data, _ = quirky
+    assert rows(data, "image_terms") == [
+        ("attribute", "happy", 1, 1),
+        ("attribute", "red", 2, 1),
+        ("attribute", "tall", 1, 1),
+        ("object", "car", 2, 1),
+        ("object", "dog", 1, 1),
+        ("object", "man", 1, 1),
+        ("object", "tree", 1, 1),
+        ("predicate", "has", 2, 1),
+        ("predicate", "on", 1, 2),  # two "on" relationships in image 1
+        ("triple", "car|has|wheel", 2, 1),
+        ("triple", "hat|on|man", 1, 1),
+        ("triple", "man|on|tree", 1, 1),
+    ]
+    assert rows(data, "triple_images") == [
+        ("car", "has", "wheel", 2),
+        ("hat", "on", "man", 1),
+        ("man", "on", "tree", 1),
+    ]
+    assert rows(data, "triple_images_by_object") == [
+        ("hat", "on", "man", 1),
+        ("man", "on", "tree", 1),
+        ("car", "has", "wheel", 2),
+    ]
+
+
+def test_postings_are_sorted_and_unique_with_missing_names(tmp_path: Path) -> None:
+    """Endpoints without a name stay NULL in triple_images and are blank in the triple term, as in the stats."""
+    files = clean_release(n_images=6, seed=3)
+    for record in files["relationships.json"][:2]:
+        for rel in record["relationships"]:
+            rel["object"].pop("name", None)
+            rel["object"].pop("names", None)
+    data = tmp_path / "data"
+    ingest(write_release(tmp_path / "raw", files), data, progress=False)
+    terms = rows(data, "image_terms", "SELECT kind, term, image_id FROM t")
+    assert terms == sorted(terms) and len(terms) == len(set(terms))
+    blanks = rows(data, "image_terms", "SELECT image_id FROM t WHERE kind = 'triple' AND term LIKE '%|near|'")
+    assert sorted(blanks) == [(1,), (2,)]
+    assert rows(data, "triple_images", "SELECT image_id FROM t WHERE object_name IS NULL ORDER BY 1") == [(1,), (2,)]
+    for table, key in (("triple_images", "subject_name, object_name, predicate, image_id"),
+                       ("triple_images_by_object", "object_name, predicate, subject_name, image_id")):  # fmt: skip
+        assert rows(data, table, "SELECT * FROM t") == rows(data, table, f"SELECT * FROM t ORDER BY {key}")
+    assert rows(data, "image_terms", "SELECT kind, sum(n)::BIGINT FROM t GROUP BY kind ORDER BY kind") == [
+        ("object", 18),
+        ("predicate", 6),
+        ("triple", 6),
     ]
 
 

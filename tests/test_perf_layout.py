@@ -26,6 +26,15 @@ def test_per_image_tables_have_small_row_groups(sample_data: Path) -> None:
         assert _max_row_group(sample_data / "visual_genome" / f"{name}.parquet") <= PER_IMAGE_ROW_GROUP
 
 
+@pytest.mark.parametrize("name", ["images", "questions", "tag_ids"])
+def test_row_ids_are_delta_encoded(sample_data: Path, name: str) -> None:
+    meta = pq.ParquetFile(sample_data / "journeydb" / f"{name}.parquet").metadata
+    column = meta.schema.names.index("row_id")
+    for i in range(meta.num_row_groups):
+        encodings = meta.row_group(i).column(column).encodings
+        assert "DELTA_BINARY_PACKED" in encodings and "RLE_DICTIONARY" not in encodings
+
+
 def test_tag_ids_are_the_tags_keyed_by_row_id_in_order(sample_store) -> None:  # type: ignore[no-untyped-def]
     postings = sample_store.rows("SELECT kind, tag, row_id FROM journeydb_tag_ids")
     assert postings == sorted(postings)

@@ -70,3 +70,9 @@ def test_empty_data_folder_has_no_views(tmp_path: Path) -> None:
     store = Store(Settings(data_dir=tmp_path / "nothing"))
     assert store.views == {}
     assert not store.has_dataset("journeydb")
+
+
+def test_queries_run_with_the_footer_cache(tiny_store: Store) -> None:
+    # Queries run on cursors; a setting made for the connection alone would not reach them.
+    assert tiny_store.scalar("SELECT current_setting('parquet_metadata_cache')") is True
+    assert tiny_store.scalar("SELECT current_setting('enable_external_access')") is False

@@ -32,6 +32,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -225,12 +226,12 @@ FROM named
 QUESTIONS_SQL = f"""
     WITH kept AS (SELECT image_id, split, t3 FROM rec WHERE status IS NULL AND {{range}}),
     by_kind AS (
-        SELECT image_id, split,
+        SELECT image_id, split, row_id,
             unnest([{{'kind': 'style', 'qas': t3."{QA_KINDS["style"]}"}},
                     {{'kind': 'content', 'qas': t3."{QA_KINDS["content"]}"}}]) AS k
-        FROM kept
+        FROM kept JOIN row_ids USING (image_id)
     ), q AS (
-        SELECT image_id, split, k.kind AS kind, unnest(k.qas) AS qa, unnest(range(len(k.qas))) AS qa_index
+        SELECT image_id, split, row_id, k.kind AS kind, unnest(k.qas) AS qa, unnest(range(len(k.qas))) AS qa_index
         FROM by_kind WHERE len(k.qas) > 0
     )
     SELECT image_id, split, kind, qa_index::INTEGER AS qa_index, qa.Question AS question,
@@ -239,7 +240,7 @@ QUESTIONS_SQL = f"""
              THEN [qa.Options.A, qa.Options.B, qa.Options.C, qa.Options.D]
              ELSE list_filter([qa.Options.A, qa.Options.B, qa.Options.C, qa.Options.D], lambda o: o IS NOT NULL)
         END AS options,
-        nullif(trim(qa.Answer), '') AS answer
+        nullif(trim(qa.Answer), '') AS answer, row_id
     FROM q WHERE qa.Question IS NOT NULL AND NOT is_jsonish(qa.Question)
     ORDER BY image_id, kind DESC, qa_index
 """
@@ -293,7 +294,8 @@ IMAGES_SQL = f"""
         p.mj_version, p.aspect_ratio, p.quality, p.stylize, p.chaos, p.seed, t.tail AS mj_params,
         ({mjparams.sql_count_words("prompt_text")})::INTEGER AS prompt_words,
         CASE WHEN prompt IS NOT NULL THEN hash(prompt) END AS prompt_hash,
-        s.width::INTEGER AS width, s.height::INTEGER AS height, r.row_id
+        s.width::INTEGER AS width, s.height::INTEGER AS height, r.row_id,
+        (len(styles) + len(contents) + len(atmospheres) + len(others))::INTEGER AS n_tags
     FROM texts AS t JOIN row_ids AS r ON t.image_id = r.image_id
         LEFT JOIN sizes AS s ON t.image_id = s.image_id LEFT JOIN params AS p ON t.tail = p.tail
     ORDER BY r.row_id
@@ -679,13 +681,27 @@ def _write_sorted(
                 IMAGE_ROW_GROUP
             )
             if writer is None:
-                writer = pq.ParquetWriter(path, reader.schema, compression="zstd")
+                writer = pq.ParquetWriter(path, reader.schema, compression="zstd", **_row_id_encoding(reader.schema))
             for batch in reader:
                 writer.write_batch(batch, row_group_size=IMAGE_ROW_GROUP)
             bars.update(task, completed=n)
     finally:
         if writer is not None:
             writer.close()
+
+
+def _row_id_encoding(schema: pa.Schema) -> dict[str, Any]:
+    """Writer options storing `row_id` delta-encoded (it rises within each row group) and the rest as usual.
+
+    Arrow's default dictionary-encodes every column; for the unique, sorted row ids that makes the
+    semi-joins on them (filtered statistics) read and decode about three times as much.
+    """
+    if "row_id" not in schema.names:
+        return {}
+    return {
+        "use_dictionary": [name for name in schema.names if name != "row_id"],
+        "column_encoding": {"row_id": "DELTA_BINARY_PACKED"},
+    }
 
 
 def _write_tags(con: duckdb.DuckDBPyConnection, tags_path: Path, tag_ids_path: Path, bars: Progress) -> None:
@@ -698,7 +714,7 @@ def _write_tags(con: duckdb.DuckDBPyConnection, tags_path: Path, tag_ids_path: P
     ids_schema = pa.schema([("kind", pa.string()), ("tag", pa.string()), ("row_id", pa.int64())])
     with (
         pq.ParquetWriter(tags_path, tags_schema, compression="zstd") as tags_out,
-        pq.ParquetWriter(tag_ids_path, ids_schema, compression="zstd") as ids_out,
+        pq.ParquetWriter(tag_ids_path, ids_schema, compression="zstd", **_row_id_encoding(ids_schema)) as ids_out,
     ):
         for batch in con.sql(TAG_POSTINGS_SQL).to_arrow_reader(TAG_ROW_GROUP):
             tag_no, row_id = batch.column(0), batch.column(1)

@@ -70,6 +70,14 @@ MEMORY_LIMIT = "1GB"
 # per column instead of the default 122,880 (see docs/EXPORT.md).
 PER_IMAGE_TABLES = frozenset({"images", "objects", "relationships", "regions", "qas"})
 PER_IMAGE_ROW_GROUP = 16_384
+# The postings tables (image_terms, triple_images*) are sorted by their lookup key; groups of this size let a
+# filter on one term read a few groups (min/max pruning) while keeping the files' footers small.
+POSTINGS_TABLES = frozenset({"image_terms", "triple_images", "triple_images_by_object"})
+POSTINGS_ROW_GROUP = 32_768
+ROW_GROUP_SIZES = {
+    **dict.fromkeys(PER_IMAGE_TABLES, PER_IMAGE_ROW_GROUP),
+    **dict.fromkeys(POSTINGS_TABLES, POSTINGS_ROW_GROUP),
+}
 # Largest single image record accepted; the biggest real ones are well under 1 MB.
 MAX_RECORD_BYTES = 16 << 20
 WHITESPACE = " \t\n\r"
@@ -382,6 +390,19 @@ SELECT count(*), arg_min(image_id, rec_no) FROM attributes_clean
 WHERE k > 0 AND reason IS NULL AND len(attributes) > 0 AND object_id NOT IN (SELECT object_id FROM objects)
 """
 
+# The object and attribute postings (kind, term, image_id, n), kept until the relationships are read so that
+# image_terms.parquet is written sorted in one go; the name and attribute counts are summed from them too.
+OBJECT_TERMS_SQL = """
+CREATE OR REPLACE TABLE object_terms AS
+SELECT 'object' AS kind, name AS term, image_id, count(*)::INTEGER AS n FROM objects GROUP BY ALL
+UNION ALL
+SELECT 'attribute', attribute, image_id, count(*)::INTEGER
+FROM (SELECT image_id, unnest(attributes) AS attribute FROM objects) GROUP BY ALL
+"""
+
+# Triples as in the "triple" statistic: a missing subject or object name is the empty string.
+TRIPLE_TERM_SQL = "concat_ws('|', coalesce(subject_name, ''), coalesce(predicate, ''), coalesce(object_name, ''))"
+
 PER_IMAGE_SQL = "CREATE OR REPLACE TABLE n_{key} AS SELECT image_id, count(*) AS n FROM {source} GROUP BY image_id"
 
 # The exported tables, by the release file they come from; {source} is that file's kept rows.
@@ -394,12 +415,11 @@ EXPORTS: dict[str, dict[str, str]] = {
             SELECT image_id, object_id, name, unnest(attributes) AS attribute FROM objects
             ORDER BY attribute, image_id, object_id""",
         "object_counts": """
-            SELECT name, count(*) AS n_objects, count(DISTINCT image_id) AS n_images
-            FROM objects GROUP BY name ORDER BY n_objects DESC, name""",
+            SELECT term AS name, sum(n)::BIGINT AS n_objects, count(*) AS n_images
+            FROM object_terms WHERE kind = 'object' GROUP BY term ORDER BY n_objects DESC, name""",
         "attribute_counts": """
-            SELECT attribute, count(*) AS n_objects, count(DISTINCT image_id) AS n_images
-            FROM (SELECT image_id, unnest(attributes) AS attribute FROM objects)
-            GROUP BY attribute ORDER BY n_objects DESC, attribute""",
+            SELECT term AS attribute, sum(n)::BIGINT AS n_objects, count(*) AS n_images
+            FROM object_terms WHERE kind = 'attribute' GROUP BY term ORDER BY n_objects DESC, attribute""",
     },
     "relationships": {
         "relationships": """
@@ -410,6 +430,20 @@ EXPORTS: dict[str, dict[str, str]] = {
         "predicate_counts": """
             SELECT predicate, count(*) AS n_relationships, count(DISTINCT image_id) AS n_images
             FROM {source} GROUP BY predicate ORDER BY n_relationships DESC, predicate""",
+        "image_terms": f"""
+            SELECT kind, term, image_id, n FROM (
+                SELECT kind, term, image_id, n FROM object_terms
+                UNION ALL
+                SELECT 'predicate', predicate, image_id, count(*)::INTEGER FROM {{source}} GROUP BY ALL
+                UNION ALL
+                SELECT 'triple', {TRIPLE_TERM_SQL}, image_id, count(*)::INTEGER FROM {{source}} GROUP BY ALL
+            ) ORDER BY kind, term, image_id""",
+        "triple_images": """
+            SELECT DISTINCT subject_name, predicate, object_name, image_id FROM {source}
+            ORDER BY subject_name, object_name, predicate, image_id""",
+        "triple_images_by_object": """
+            SELECT DISTINCT subject_name, predicate, object_name, image_id FROM {source}
+            ORDER BY object_name, predicate, subject_name, image_id""",
     },
     "regions": {
         "regions": "SELECT image_id, region_id, phrase, x, y, w, h FROM {source} ORDER BY image_id, region_id",
@@ -440,6 +474,9 @@ TABLE_ORDER = (
     "object_counts",
     "attribute_counts",
     "predicate_counts",
+    "image_terms",
+    "triple_images",
+    "triple_images_by_object",
 )
 
 
@@ -637,6 +674,7 @@ class _Run:
             source = f"{key}_first"
         if spec is OBJECTS:
             self.con.execute(OBJECTS_SQL.format(source=source))
+            self.con.execute(OBJECT_TERMS_SQL)
             n, first_image = self.one_row(ORPHAN_ATTRIBUTES_SQL)
             where = f"{attributes_source.name if attributes_source else ATTRIBUTES.names[0]}: image_id {first_image}"
             self.report.skip("attributes of an object id not in objects.json", n, where)
@@ -651,6 +689,7 @@ class _Run:
                 if spec is OBJECTS
                 else ()
             ),
+            *(("DROP TABLE object_terms",) if spec is RELATIONSHIPS else ()),
             f"DROP TABLE IF EXISTS {key}_first",
             f"DROP VIEW {key}_kept",
             f"DROP TABLE {key}_clean",
@@ -659,7 +698,7 @@ class _Run:
 
     def write(self, table: str, sql: str) -> None:
         target = str(self.folder / f"{table}.parquet").replace("'", "''")
-        groups = f", ROW_GROUP_SIZE {PER_IMAGE_ROW_GROUP}" if table in PER_IMAGE_TABLES else ""
+        groups = f", ROW_GROUP_SIZE {ROW_GROUP_SIZES[table]}" if table in ROW_GROUP_SIZES else ""
         self.con.execute(f"COPY ({sql}) TO '{target}' (FORMAT parquet, COMPRESSION zstd{groups})")
         (n,) = self.one_row(f"SELECT count(*) FROM read_parquet('{target}')")
         self.report.rows[table] = n

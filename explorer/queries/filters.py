@@ -25,10 +25,6 @@ JDB_TEXT_WORD_SQL = "(i.prompt_text ILIKE ? ESCAPE '\\' OR i.caption ILIKE ? ESC
 JDB_TEXT_IDS_SQL = "i.row_id IN (SELECT unnest(?::BIGINT[]))"
 # Exports with tag_ids.parquet (tag postings by row_id, docs/EXPORT.md): the same conditions as sets of row ids, so
 # the gallery counts and pages from the small, (kind, tag, row_id)-sorted tags file alone.
-JDB_TAGS_ALL_IDS_SQL = (
-    "SELECT row_id FROM journeydb_tag_ids WHERE kind = ? AND tag IN ({marks})"
-    " GROUP BY row_id HAVING count(DISTINCT tag) = ?"
-)
 JDB_TAG_IDS_SQL = "SELECT row_id FROM journeydb_tag_ids WHERE kind = ? AND tag = ?"
 JDB_TAGS_ANY_IDS_SQL = "SELECT DISTINCT row_id FROM journeydb_tag_ids WHERE {pairs}"
 JDB_COLUMNS_IDS_SQL = "SELECT i.row_id FROM journeydb_images i WHERE {where}"
@@ -44,6 +40,18 @@ VG_ATTRIBUTE_ON_OBJECT_SQL = (
     "i.image_id IN (SELECT image_id FROM vg_object_attributes WHERE attribute = ? AND name = ?)"
 )
 VG_TRIPLE_SQL = "i.image_id IN (SELECT image_id FROM vg_relationships WHERE {conds})"
+# Exports with the postings tables (image_terms, triple_images, triple_images_by_object; docs/EXPORT.md): the
+# same conditions as ranges of small files sorted by their key, so a term reads a few row groups instead of
+# scanning every object or relationship. A (kind, term, image_id) row is unique, hence count(*) for "all".
+VG_TERM_SQL = "i.image_id IN (SELECT image_id FROM vg_image_terms WHERE kind = '{kind}' AND term = ?)"
+VG_OBJECTS_ALL_TERMS_SQL = (
+    "i.image_id IN (SELECT image_id FROM vg_image_terms WHERE kind = 'object' AND term IN ({marks})"
+    " GROUP BY image_id HAVING count(*) = ?)"
+)
+# By subject when the triple names one, else by object; a bare predicate is a term of image_terms.
+VG_TRIPLE_BY_SUBJECT_SQL = "i.image_id IN (SELECT image_id FROM vg_triple_images WHERE {conds})"
+VG_TRIPLE_BY_OBJECT_SQL = "i.image_id IN (SELECT image_id FROM vg_triple_images_by_object WHERE {conds})"
+VG_POSTINGS_VIEWS = ("vg_image_terms", "vg_triple_images", "vg_triple_images_by_object")
 VG_TEXT_WORD_SQL = (
     "i.image_id IN (SELECT image_id FROM vg_regions WHERE phrase ILIKE ? ESCAPE '\\'"
     " UNION SELECT image_id FROM vg_qas WHERE question ILIKE ? ESCAPE '\\' OR answer ILIKE ? ESCAPE '\\')"
@@ -74,13 +82,9 @@ def _jdb_tag_sets(f: JourneyFilter) -> list[Where]:
             pairs.append(f"(kind = ? AND tag IN ({_marks(len(values))}))")
             params += [kind, *values]
         return [(JDB_TAGS_ANY_IDS_SQL.format(pairs=" OR ".join(pairs)), params)]
-    # A tag occurs once per image and kind, so one tag needs no GROUP BY: a plain range of the sorted file.
-    return [
-        (JDB_TAG_IDS_SQL, [kind, values[0]])
-        if len(values) == 1
-        else (JDB_TAGS_ALL_IDS_SQL.format(marks=_marks(len(values))), [kind, *values, len(values)])
-        for kind, values in tags.items()
-    ]
+    # One plain range of the (kind, tag, row_id)-sorted file per tag, intersected by the caller: cheaper
+    # than a GROUP BY over the postings of all the tags (a tag occurs once per image and kind).
+    return [(JDB_TAG_IDS_SQL, [kind, value]) for kind, values in tags.items() for value in values]
 
 
 def journeydb_row_ids(f: JourneyFilter, *, index: TextIndex | None = None) -> Where | None:
@@ -149,28 +153,43 @@ def journeydb_where(
     return _join(parts, params)
 
 
-def vg_where(f: VGFilter, *, text: bool = True) -> Where:
-    """Images matching `f`: all objects, every attribute (optionally on an object), every triple, text."""
+def vg_where(f: VGFilter, *, text: bool = True, postings: bool = False) -> Where:
+    """Images matching `f`: all objects, every attribute (optionally on an object), every triple, text.
+
+    `postings` (exports with `image_terms.parquet` and the `triple_images` files, see `vg_has_postings`)
+    reads objects, attributes and triples from those small sorted files; the image sets are the same.
+    """
     parts: list[str] = []
     params: list[Any] = []
-    if f.objects:
-        parts.append(VG_OBJECTS_ALL_SQL.format(marks=_marks(len(f.objects))))
+    if f.objects and postings and len(f.objects) == 1:
+        parts.append(VG_TERM_SQL.format(kind="object"))
+        params.append(f.objects[0])
+    elif f.objects:
+        sql = VG_OBJECTS_ALL_TERMS_SQL if postings else VG_OBJECTS_ALL_SQL
+        parts.append(sql.format(marks=_marks(len(f.objects))))
         params += [*f.objects, len(f.objects)]
     for attr in f.attributes:
         if attr.object is None:
-            parts.append(VG_ATTRIBUTE_SQL)
+            parts.append(VG_TERM_SQL.format(kind="attribute") if postings else VG_ATTRIBUTE_SQL)
             params.append(attr.attribute)
         else:
             parts.append(VG_ATTRIBUTE_ON_OBJECT_SQL)
             params += [attr.attribute, attr.object]
     for triple in f.relationships:
+        if postings and triple.subject is None and triple.object is None and triple.predicate is not None:
+            parts.append(VG_TERM_SQL.format(kind="predicate"))
+            params.append(triple.predicate)
+            continue
         conds = []
         for column, value in (("subject_name", triple.subject), ("predicate", triple.predicate),
                               ("object_name", triple.object)):  # fmt: skip
             if value is not None:
                 conds.append(f"{column} = ?")
                 params.append(value)
-        parts.append(VG_TRIPLE_SQL.format(conds=" AND ".join(conds)))
+        sql = VG_TRIPLE_SQL
+        if postings:
+            sql = VG_TRIPLE_BY_SUBJECT_SQL if triple.subject is not None else VG_TRIPLE_BY_OBJECT_SQL
+        parts.append(sql.format(conds=" AND ".join(conds)))
     if text:
         for word in search_words(f.q):
             parts.append(VG_TEXT_WORD_SQL)

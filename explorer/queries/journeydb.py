@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import functools
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from explorer.filters import JourneyFilter, search_words
 from explorer.queries.filters import Where, journeydb_row_ids, journeydb_where
@@ -33,6 +36,12 @@ VALUE_COUNTS_SQL = (
 # Exports with tag_ids.parquet: count and page the matching row ids, then read just the page's rows.
 ROW_IDS_COUNT_SQL = "SELECT count(*) FROM ({ids})"
 ROW_IDS_PAGE_SQL = "SELECT row_id FROM ({ids}) ORDER BY row_id LIMIT ? OFFSET ?"
+# Count and one page of row ids from one evaluation of the row-id query.
+ROW_IDS_COUNT_PAGE_SQL = """
+WITH s AS MATERIALIZED ({ids})
+SELECT (SELECT count(*) FROM s),
+       (SELECT coalesce(list(row_id ORDER BY row_id), []) FROM (SELECT row_id FROM s ORDER BY row_id LIMIT ? OFFSET ?))
+"""
 ALL_IMAGES_COUNT_SQL = "SELECT count(*) FROM journeydb_images"
 IMAGES_BY_ROW_ID_SQL = (
     "SELECT i.image_id, i.img_path, i.prompt_text, i.caption, i.split"
@@ -52,21 +61,41 @@ SAME_PROMPT_SQL = (
     " WHERE prompt_hash = ? AND image_id <> ? ORDER BY image_id LIMIT ?"
 )
 
+_LOOKUPS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="jdb-lookup")
+
 # The columns a value list may be built over (identifiers never come from the user).
 VALUE_COLUMNS = {"split": "split", "version": "mj_version", "ar": "aspect_ratio"}
 
 
 @dataclass(frozen=True)
 class Access:
-    """How an export can be searched: its text index and tag postings by row_id (`tag_ids.parquet`), if there."""
+    """What an export offers beyond the base tables (older exports lack some; see docs/EXPORT.md).
+
+    `index`: the text index; `tag_row_ids`: tag postings by row_id (`tag_ids.parquet`); `n_tags`: the images
+    column; `question_row_ids`: questions carry their image's row_id.
+    """
 
     index: TextIndex | None = None
     tag_row_ids: bool = False
+    n_tags: bool = False
+    question_row_ids: bool = False
+
+
+def _columns(path: Path) -> frozenset[str]:
+    try:
+        return frozenset(pq.read_schema(path).names)
+    except (OSError, pa.ArrowException):
+        return frozenset()
 
 
 @functools.lru_cache(maxsize=8)
 def _access(folder: Path) -> Access:
-    return Access(TextIndex.for_export(folder), (folder / "tag_ids.parquet").is_file())
+    return Access(
+        TextIndex.for_export(folder),
+        (folder / "tag_ids.parquet").is_file(),
+        "n_tags" in _columns(folder / "images.parquet"),
+        "row_id" in _columns(folder / "questions.parquet"),
+    )
 
 
 def access(store: Store) -> Access:
@@ -141,6 +170,38 @@ def image_page(store: Store, f: JourneyFilter, page: int, page_size: int) -> lis
     return [ImageRow(*row) for row in store.rows(IMAGES_BY_ROW_ID_SQL, [row_ids])]
 
 
+@dataclass(frozen=True)
+class GalleryPage:
+    """What the gallery shows: how many images match, the page shown (clamped to the last) and its rows."""
+
+    total: int
+    page: int
+    rows: list[ImageRow]
+
+
+def gallery_page(store: Store, f: JourneyFilter, page: int, page_size: int) -> GalleryPage:
+    """The count of the images matching `f` and page `page` (1-based; past the end: the last page).
+
+    Where the export has tag postings, count and page come from one evaluation of the filter.
+    """
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    page = max(1, page)
+    acc = access(store)
+    ids = journeydb_row_ids(f, index=acc.index) if acc.tag_row_ids and _text_only(acc, f) is None else None
+    if ids is None:
+        total = count_images(store, f)
+        page = min(page, max(1, -(-total // page_size)))
+        return GalleryPage(total, page, image_page(store, f, page, page_size) if total else [])
+    sql = ROW_IDS_COUNT_PAGE_SQL.format(ids=ids[0])
+    total, row_ids = store.rows(sql, [*ids[1], page_size, (page - 1) * page_size])[0]
+    last = max(1, -(-int(total) // page_size))
+    if page > last:
+        page = last
+        total, row_ids = store.rows(sql, [*ids[1], page_size, (page - 1) * page_size])[0]
+    rows = [ImageRow(*row) for row in store.rows(IMAGES_BY_ROW_ID_SQL, [list(row_ids)])] if row_ids else []
+    return GalleryPage(int(total), page, rows)
+
+
 def tag_counts(store: Store, kind: str, limit: int = MAX_TAG_OPTIONS) -> pd.DataFrame:
     """The most frequent tags of `kind` (style, content, atmosphere) with their image counts: tag, n_images."""
     rows = store.rows(TAG_COUNTS_SQL, [kind, limit])
@@ -204,7 +265,10 @@ class Sample:
 
 def sample(store: Store, image_id: str) -> Sample | None:
     """The image `image_id` with its tags, parameters and questions; None when there is no such image."""
+    # The two lookups are independent: run them side by side (DuckDB releases the GIL while it reads).
+    questions_future = _LOOKUPS.submit(store.rows, QUESTIONS_SQL, [image_id])
     rows = store.rows(SAMPLE_SQL, [image_id])
+    question_rows = questions_future.result()
     if not rows:
         return None
     (
@@ -213,7 +277,7 @@ def sample(store: Store, image_id: str) -> Sample | None:
     ) = rows[0]  # fmt: skip
     questions = tuple(
         Question(kind, int(index), question or "", tuple(options or ()), answer)
-        for kind, index, question, options, answer in store.rows(QUESTIONS_SQL, [image_id])
+        for kind, index, question, options, answer in question_rows
     )
     return Sample(
         image_id=iid,

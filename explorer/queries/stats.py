@@ -10,15 +10,21 @@ values are always bound.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Any, Literal
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Literal, TypeVar
 
 import pandas as pd
 
 from explorer.filters import JourneyFilter, VGFilter
 from explorer.queries.filters import Where, journeydb_row_ids, vg_where
 from explorer.queries.journeydb import access, count_images, selection_where
+from explorer.queries.visual_genome import filter_where, has_postings
 from explorer.store import Store
+
+T = TypeVar("T")
 
 TOP = 15
 COOCCURRENCE_TOP = 10
@@ -33,10 +39,15 @@ JDB_COUNT_SQL = "SELECT count(*) FROM journeydb_images i WHERE {where}"
 VG_COUNT_SQL = "SELECT count(*) FROM vg_images i WHERE {where}"
 
 # The n most frequent values and the rest summed into one row (value NULL, rest = how many values).
+# A top-n (a heap, not a window over every value: the whole triples table has ~2M) and the rest as
+# the totals minus the top's.
 TOP_VALUES_SQL = """
-WITH c AS ({counts}), r AS (SELECT value, n, row_number() OVER (ORDER BY n DESC, value) AS rank FROM c)
-SELECT value, n, 0 AS rest FROM r WHERE rank <= ?
-UNION ALL SELECT NULL, coalesce(sum(n), 0), count(*) FROM r WHERE rank > ? HAVING count(*) > 0
+WITH c AS MATERIALIZED ({counts}), t AS (SELECT value, n FROM c ORDER BY n DESC, value LIMIT ?)
+SELECT value, n, 0 AS rest FROM t
+UNION ALL SELECT NULL, a.n - b.n, a.k - b.k
+FROM (SELECT coalesce(sum(n), 0) AS n, count(*) AS k FROM c) AS a,
+     (SELECT coalesce(sum(n), 0) AS n, count(*) AS k FROM t) AS b
+WHERE a.k > b.k
 """
 # The whole dataset's counts for the given values, and the rest summed.
 WHOLE_VALUES_SQL = """
@@ -66,7 +77,12 @@ WHERE q.answer IS NOT NULL AND q.split <> 'test' AND {selection}
 GROUP BY ALL ORDER BY kind, value
 """
 JDB_ANSWERS_WHOLE_SQL = "SELECT kind, value, n FROM journeydb_stats_answers ORDER BY kind, value"
-
+# Exports whose questions carry row_id: the selection is the row-id query, joined on the integer.
+JDB_ANSWERS_IDS_SQL = """
+SELECT q.kind AS kind, q.answer AS value, count(*) AS n FROM journeydb_questions q
+WHERE q.answer IS NOT NULL AND q.split <> 'test' AND q.row_id IN ({ids})
+GROUP BY ALL ORDER BY kind, value
+"""
 # Images carrying both a row tag and a column tag, over the given tag lists: one scan of the images.
 JDB_COOCCURRENCE_SQL = """
 SELECT a AS row_value, b AS col_value, count(*) AS n FROM (
@@ -76,6 +92,8 @@ SELECT a AS row_value, b AS col_value, count(*) AS n FROM (
     FROM journeydb_images i WHERE {where}))
 GROUP BY ALL
 """
+# Exports with tag postings: {ids} is the selection's row-id query; the constant tag lists let the scans
+# read only those tags' ranges of the (kind, tag, row_id)-sorted postings.
 JDB_COOCCURRENCE_IDS_SQL = """
 SELECT a.tag AS row_value, b.tag AS col_value, count(*) AS n
 FROM journeydb_tag_ids a JOIN journeydb_tag_ids b ON a.row_id = b.row_id
@@ -97,6 +115,23 @@ WHERE i.width > 0 AND i.height > 0 AND ({where})
 GROUP BY ALL
 """
 VG_BOX_CENTRES_WHOLE_SQL = "SELECT cx, cy, n FROM vg_stats_box_centres"
+# With the postings (image_terms.parquet), the filtered name/attribute/predicate/triple counts are count(*) over
+# the (kind, term, image_id) rows of the selected images: unique per image, so the same images per value as
+# count(DISTINCT image_id) over the objects or relationships, without their millions of rows.
+VG_TERMS_LIVE_SQL = (
+    "SELECT t.term AS value, count(*) AS n FROM vg_image_terms t WHERE t.kind = '{kind}' AND {selection} GROUP BY ALL"
+)
+VG_TERM_STATS = {"object": "object", "attribute": "attribute", "predicate": "predicate", "triple": "triple"}
+# A selection of most images (one frequent name keeps 80% of them) counts fewer rows as the whole dataset's
+# counts minus those of the other images; values left at 0 are dropped, so the result is the same. Measured at
+# full scale, this pays from about three quarters of the images on (the join with the whole costs too).
+VG_UNSELECTED_SQL = "t.image_id IN (SELECT i.image_id FROM vg_images i WHERE NOT coalesce(({where}), FALSE))"
+VG_TERMS_BY_COMPLEMENT_SQL = """
+SELECT value, w.n - coalesce(x.n, 0) AS n FROM ({whole}) AS w
+LEFT JOIN (SELECT t.term AS value, count(*) AS n FROM vg_image_terms t WHERE t.kind = '{kind}' AND {unselected}
+           GROUP BY ALL) AS x USING (value)
+WHERE w.n > coalesce(x.n, 0)
+"""
 VG_OBJECT_ATTRIBUTES_SQL = """
 SELECT a.name AS row_value, a.attribute AS col_value, count(*) AS n FROM vg_object_attributes a
 WHERE list_contains(?, a.name) AND list_contains(?, a.attribute) AND {selection}
@@ -335,15 +370,20 @@ def _counts(
     images_all: int,
     top: int | None,
     live: str | None = None,
+    known: dict[Any, int] | None = None,
 ) -> Counts:
-    """`stat` over the selection `where`; `live` replaces its live SQL (then `where` binds its params)."""
+    """`stat` over the selection `where`; `live` replaces its live SQL (then `where` binds its params),
+    `known` gives the selection's counts already computed (`_jdb_per_image_counts`)."""
     sql, params = where
     filtered = sql != "TRUE"
     limit = top if top is not None and stat.order == "n" else 1_000_000
     whole_sql, _ = _whole_sql(stat, prefix, store)
-    counts_sql = (live or live_sql(stat, prefix, sql)) if filtered else whole_sql
-    counts_params = list(params) if filtered else []
-    rows = store.rows(TOP_VALUES_SQL.format(counts=counts_sql), [*counts_params, limit, limit])
+    if filtered and known is not None:
+        rows = _top_rows(known, limit)
+    else:
+        counts_sql = (live or live_sql(stat, prefix, sql)) if filtered else whole_sql
+        counts_params = list(params) if filtered else []
+        rows = store.rows(TOP_VALUES_SQL.format(counts=counts_sql), [*counts_params, limit])
     selected = {r[0]: int(r[1]) for r in rows if not r[2]}
     rest = next(((int(r[1]), int(r[2])) for r in rows if r[2]), (0, 0))
     whole: dict[Any, int] = {}
@@ -372,7 +412,7 @@ def _counts(
     if stat.order == "value":
         records.sort(key=lambda rec: (rec["rest"] > 0, _sort_key(rec["value"])))
     else:
-        records.sort(key=lambda rec: (rec["rest"] > 0, -rec["n"]))
+        records.sort(key=lambda rec: (rec["rest"] > 0, -rec["n"], _sort_key(rec["value"])))
     for rec in records:
         # The "other" row of a multi-valued statistic sums image-value pairs: not a share of images.
         no_share = stat.per_image and rec["rest"] > 0
@@ -400,8 +440,89 @@ def _tag_ids(store: Store, f: JourneyFilter) -> Where | None:
     return journeydb_row_ids(f, index=acc.index) if acc.tag_row_ids else None
 
 
+def _top_rows(counts: dict[Any, int], limit: int) -> list[tuple[Any, int, int]]:
+    """What TOP_VALUES_SQL returns for these counts: the `limit` largest (n DESC, value), then the rest summed."""
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], _sort_key(item[0])))
+    rows: list[tuple[Any, int, int]] = [(value, n, 0) for value, n in ranked[:limit]]
+    if len(ranked) > limit:
+        rows.append((None, sum(n for _, n in ranked[limit:]), len(ranked) - limit))
+    return rows
+
+
+# The per-image statistics of a selection in one scan of the images (GROUPING SETS): the stats page asks
+# for all five, and the semi-join with the selection, not the grouping, is the cost. Values as in JDB_STATS.
+JDB_PER_IMAGE_STATS = {
+    "version": f"coalesce(i.mj_version, '{NO_VALUE}')",
+    "aspect_ratio": f"coalesce(i.aspect_ratio, '{NO_VALUE}')",
+    "split": "i.split",
+    "prompt_words": f"least(i.prompt_words // {PROMPT_WORDS_BIN}, {PROMPT_WORDS_CAP // PROMPT_WORDS_BIN})"
+    f" * {PROMPT_WORDS_BIN}",
+    "tags_per_image": f"least(i.n_tags, {TAGS_PER_IMAGE_CAP})",
+}
+_PER_IMAGE_COLUMNS = ", ".join(f"v{n}" for n in range(len(JDB_PER_IMAGE_STATS)))
+JDB_PER_IMAGE_SQL = (
+    f"SELECT grouping({_PER_IMAGE_COLUMNS}) AS g, {_PER_IMAGE_COLUMNS}, count(*) AS n FROM ("
+    + "SELECT "
+    + ", ".join(f"{expr} AS v{n}" for n, expr in enumerate(JDB_PER_IMAGE_STATS.values()))
+    + " FROM journeydb_images i WHERE {where})"
+    + f" GROUP BY GROUPING SETS ({', '.join(f'(v{n})' for n in range(len(JDB_PER_IMAGE_STATS)))})"
+)
+# Results kept between the queries of one stats page (a few recent selections): the five per-image counts
+# come from one query, and the heatmap reuses the bar charts' top tags.
+_SELECTION_CACHE_SIZE = 64
+_selection_cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+_selection_lock = threading.Lock()
+
+
+def clear_caches() -> None:
+    """Forget the kept per-selection results (benchmarks time every call cold)."""
+    with _selection_lock:
+        _selection_cache.clear()
+
+
+def _kept(store: Store, dataset: str, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """`compute()` once per published export of `dataset` and `key` (the resolved folder names the export)."""
+    full = (str((store.data_dir / dataset).resolve()), *key)
+    with _selection_lock:
+        if full in _selection_cache:
+            _selection_cache.move_to_end(full)
+            return _selection_cache[full]
+    value = compute()
+    with _selection_lock:
+        _selection_cache[full] = value
+        while len(_selection_cache) > _SELECTION_CACHE_SIZE:
+            _selection_cache.popitem(last=False)
+    return value
+
+
+def _jdb_per_image_counts(store: Store, f: JourneyFilter, where: Where) -> dict[str, dict[Any, int]]:
+    """Counts of every JDB_PER_IMAGE_STATS statistic over the selection, from one query (kept)."""
+    return _kept(store, "journeydb", ("per_image", f), lambda: _query_per_image_counts(store, where))
+
+
+def _query_per_image_counts(store: Store, where: Where) -> dict[str, dict[Any, int]]:
+    sql, params = where
+    names = list(JDB_PER_IMAGE_STATS)
+    counts: dict[str, dict[Any, int]] = {name: {} for name in names}
+    last = len(names) - 1
+    for row in store.rows(JDB_PER_IMAGE_SQL.format(where=sql), params):
+        grouping, values, n = row[0], row[1:-1], int(row[-1])
+        column = next(k for k in range(len(names)) if not grouping >> (last - k) & 1)
+        value = values[column]
+        if value is not None or names[column] != "prompt_words":  # words are counted where there is a prompt
+            counts[names[column]][value] = n
+    return counts
+
+
 def journeydb_counts(store: Store, f: JourneyFilter, stat: str, top: int | None = TOP) -> Counts:
     """Distribution `stat` (a key of JDB_STATS) over the images matching `f`, with the whole for comparison."""
+    if stat not in JDB_STATS:
+        raise KeyError(stat)
+    counts = _kept(store, "journeydb", ("counts", f, stat, top), lambda: _journeydb_counts(store, f, stat, top))
+    return replace(counts, frame=counts.frame.copy())  # callers may change theirs; the kept one stays
+
+
+def _journeydb_counts(store: Store, f: JourneyFilter, stat: str, top: int | None) -> Counts:
     spec = JDB_STATS[stat]
     where = selection_where(store, f)
     images_all = count_journeydb_images(store)
@@ -410,14 +531,20 @@ def journeydb_counts(store: Store, f: JourneyFilter, stat: str, top: int | None 
     if ids is not None:
         live = JDB_TAG_IDS_LIVE_SQL.replace("{kind}", stat).replace("{ids}", ids[0])
         return _counts(store, stat, spec, "journeydb", ids, images, images_all, top, live=live)
+    if stat in JDB_PER_IMAGE_STATS and where[0] != "TRUE" and access(store).n_tags:
+        known = _jdb_per_image_counts(store, f, where)[stat]
+        return _counts(store, stat, spec, "journeydb", where, images, images_all, top, known=known)
     return _counts(store, stat, spec, "journeydb", where, images, images_all, top)
 
 
 def journeydb_answers(store: Store, f: JourneyFilter) -> pd.DataFrame:
     """Answer letters of the Task3 questions per kind (the withheld test split excluded): kind, value, n, share."""
     sql, params = selection_where(store, f)
+    ids = _tag_ids(store, f) if sql != "TRUE" and access(store).question_row_ids else None
     if sql == "TRUE" and store.has("journeydb_stats_answers"):
         rows = store.rows(JDB_ANSWERS_WHOLE_SQL)
+    elif ids is not None:
+        rows = store.rows(JDB_ANSWERS_IDS_SQL.format(ids=ids[0]), ids[1])
     else:
         selection = "TRUE" if sql == "TRUE" else JDB_SELECTION_SQL.format(alias="q", where=sql)
         rows = store.rows(JDB_ANSWERS_SQL.format(selection=selection), params)
@@ -431,11 +558,12 @@ def journeydb_cooccurrence(
     store: Store, f: JourneyFilter, row_kind: str = "style", col_kind: str = "content", top: int = COOCCURRENCE_TOP
 ) -> Matrix:
     """Images carrying both tags, over the `top` tags of each kind in the selection."""
-    rows = _top_values(journeydb_counts(store, f, row_kind, top))
-    cols = _top_values(journeydb_counts(store, f, col_kind, top))
+    # The top tags as the bar charts show them (same counts, reused from the selection cache).
+    rows = _top_values(journeydb_counts(store, f, row_kind, max(top, TOP)))[:top]
+    cols = _top_values(journeydb_counts(store, f, col_kind, max(top, TOP)))[:top]
     sql, params = selection_where(store, f)
-    precomputed = (row_kind, col_kind) == ("style", "content") and top <= PRECOMPUTED_COOCCURRENCE_TOP
     ids = _tag_ids(store, f) if sql != "TRUE" else None
+    precomputed = (row_kind, col_kind) == ("style", "content") and top <= PRECOMPUTED_COOCCURRENCE_TOP
     if sql == "TRUE" and precomputed and store.has("journeydb_stats_cooccurrence"):
         result = store.rows(JDB_COOCCURRENCE_WHOLE_SQL, [rows, cols])
     elif ids is not None:
@@ -470,24 +598,108 @@ def _top_values(counts: Counts) -> list[Any]:
 
 
 def count_vg_images(store: Store, f: VGFilter | None = None) -> int:
-    sql, params = vg_where(f or VGFilter())
+    sql, params = filter_where(store, f or VGFilter())
     return int(store.scalar(VG_COUNT_SQL.format(where=sql), params))
 
 
 def vg_counts(store: Store, f: VGFilter, stat: str, top: int | None = TOP) -> Counts:
     """Distribution `stat` (a key of VG_STATS) over the images matching `f`, with the whole for comparison."""
+    if stat not in VG_STATS:
+        raise KeyError(stat)
+    counts = _kept(store, "visual_genome", ("counts", f, stat, top), lambda: _vg_counts(store, f, stat, top))
+    return replace(counts, frame=counts.frame.copy())  # callers may change theirs; the kept one stays
+
+
+# The box statistics of a selection (area and aspect bins, centre cells, objects on sized images) in one
+# join of objects and images (GROUPING SETS); each value is NULL where its own chart does not count the box.
+_SIZED = "i.width > 0 AND i.height > 0"
+_CENTRE = "least(greatest(floor((o.{c} + o.{d} / 2) / i.{size} * {bins}), 0), {last})::INTEGER"
+VG_BOXES_SQL = f"""
+SELECT grouping(a, r, sized, cx, cy) AS g, a, r, sized, cx, cy, count(*) AS n FROM (
+  SELECT coalesce({_SIZED}, FALSE) AS sized,
+    CASE WHEN o.w > 0 AND o.h > 0 AND {_SIZED} THEN least(greatest(floor(log10((o.w * o.h) / (i.width * i.height))
+         * {BOX_AREA_STEPS}), {BOX_AREA_MIN}), 0)::INTEGER END AS a,
+    CASE WHEN o.w > 0 AND o.h > 0 THEN least(greatest(floor(log2(o.w / o.h) * {BOX_ASPECT_STEPS}),
+         {BOX_ASPECT_RANGE[0]}), {BOX_ASPECT_RANGE[1]})::INTEGER END AS r,
+    {_CENTRE.format(c="x", d="w", size="width", bins=CENTRE_BINS, last=CENTRE_BINS - 1)} AS cx,
+    {_CENTRE.format(c="y", d="h", size="height", bins=CENTRE_BINS, last=CENTRE_BINS - 1)} AS cy
+  FROM vg_objects o JOIN vg_images i ON o.image_id = i.image_id WHERE ({{where}}))
+GROUP BY GROUPING SETS ((a), (r), (sized, cx, cy))
+"""
+VG_BOX_STATS = ("box_area", "box_aspect")
+
+
+@dataclass(frozen=True)
+class _Boxes:
+    area: dict[Any, int]
+    aspect: dict[Any, int]
+    centres: list[tuple[Any, Any, int]]
+    sized: int
+
+
+def _vg_boxes(store: Store, f: VGFilter) -> _Boxes:
+    """The box statistics of the selection `f` from one query (kept for the page's other box charts)."""
+    return _kept(store, "visual_genome", ("boxes", f), lambda: _query_vg_boxes(store, f))
+
+
+def _query_vg_boxes(store: Store, f: VGFilter) -> _Boxes:
+    sql, params = filter_where(store, f)
+    area: dict[Any, int] = {}
+    aspect: dict[Any, int] = {}
+    centres: list[tuple[Any, Any, int]] = []
+    for g, a, r, sized, cx, cy, n in store.rows(VG_BOXES_SQL.format(where=sql), params):
+        if g == 0b01111 and a is not None:
+            area[a] = int(n)
+        elif g == 0b10111 and r is not None:
+            aspect[r] = int(n)
+        elif g == 0b11000 and sized:
+            centres.append((cx, cy, int(n)))
+    return _Boxes(area, aspect, centres, sum(n for _, _, n in centres))
+
+
+def _vg_counts(store: Store, f: VGFilter, stat: str, top: int | None) -> Counts:
     spec = VG_STATS[stat]
-    where = vg_where(f)
+    postings = has_postings(store)
+    where = vg_where(f, postings=postings)
     images_all = count_vg_images(store)
     images = count_vg_images(store, f) if where[0] != "TRUE" else images_all
+    if stat in VG_BOX_STATS and where[0] != "TRUE":
+        boxes = _vg_boxes(store, f)
+        known = boxes.area if stat == "box_area" else boxes.aspect
+        return _counts(store, stat, spec, "vg", where, images, images_all, top, known=known)
+    if postings and stat in VG_TERM_STATS and where[0] != "TRUE":
+        return _counts(
+            store,
+            stat,
+            spec,
+            "vg",
+            where,
+            images,
+            images_all,
+            top,
+            live=_vg_terms_live(store, stat, where[0], images, images_all),
+        )
     return _counts(store, stat, spec, "vg", where, images, images_all, top)
+
+
+def _vg_terms_live(store: Store, stat: str, where: str, images: int, images_all: int) -> str:
+    """Live SQL of a name/attribute/predicate/triple statistic from the postings (binds `where`'s params once)."""
+    kind = VG_TERM_STATS[stat]
+    whole, precomputed = _whole_sql(VG_STATS[stat], "vg", store)
+    if precomputed and 4 * images > 3 * images_all:
+        unselected = VG_UNSELECTED_SQL.replace("{where}", where)
+        return VG_TERMS_BY_COMPLEMENT_SQL.format(whole=whole, kind=kind, unselected=unselected)
+    selection = VG_SELECTION_SQL.format(alias="t", where=where)
+    return VG_TERMS_LIVE_SQL.replace("{kind}", kind).replace("{selection}", selection)
 
 
 def vg_box_centres(store: Store, f: VGFilter, bins: int = CENTRE_BINS) -> pd.DataFrame:
     """Objects per cell of a `bins`×`bins` grid over the image (box centre / image size): cx, cy, n."""
-    sql, params = vg_where(f)
+    sql, params = filter_where(store, f)
     if sql == "TRUE" and bins == CENTRE_BINS and store.has("vg_stats_box_centres"):
         rows = store.rows(VG_BOX_CENTRES_WHOLE_SQL)
+    elif sql != "TRUE" and bins == CENTRE_BINS:
+        rows = _vg_boxes(store, f).centres
     else:
         rows = store.rows(VG_BOX_CENTRES_SQL.format(bins=int(bins), last=int(bins) - 1, where=sql), params)
     return pd.DataFrame(rows, columns=["cx", "cy", "n"])
@@ -495,15 +707,18 @@ def vg_box_centres(store: Store, f: VGFilter, bins: int = CENTRE_BINS) -> pd.Dat
 
 def vg_objects_on_sized_images(store: Store, f: VGFilter) -> int:
     """Objects of the selection whose image has a size (what the box charts count)."""
-    sql, params = vg_where(f)
+    sql, params = filter_where(store, f)
+    if sql != "TRUE":
+        return _vg_boxes(store, f).sized
     return int(store.scalar(VG_OBJECTS_ON_SIZED_IMAGES_SQL.format(where=sql), params))
 
 
 def vg_object_attributes(store: Store, f: VGFilter, top: int = COOCCURRENCE_TOP) -> Matrix:
     """Objects of each of the top names carrying each of the top attributes, in the selection."""
-    names = _top_values(vg_counts(store, f, "object", top))
-    attributes = _top_values(vg_counts(store, f, "attribute", top))
-    sql, params = vg_where(f)
+    # The top values as the bar charts show them (same counts, reused from the selection cache).
+    names = _top_values(vg_counts(store, f, "object", max(top, TOP)))[:top]
+    attributes = _top_values(vg_counts(store, f, "attribute", max(top, TOP)))[:top]
+    sql, params = filter_where(store, f)
     if sql == "TRUE" and top <= PRECOMPUTED_COOCCURRENCE_TOP and store.has("vg_stats_object_attributes"):
         result = store.rows(VG_OBJECT_ATTRIBUTES_WHOLE_SQL, [names, attributes])
     else:

@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from explorer.filters import VGFilter, search_words
-from explorer.queries.filters import like_pattern, vg_where
+from explorer.queries.filters import VG_POSTINGS_VIEWS, Where, like_pattern, vg_where
 from explorer.store import Store
 
 OBJECT_COUNTS_SQL = "SELECT name, n_images, n_objects FROM vg_object_counts ORDER BY n_images DESC, name"
@@ -217,15 +217,25 @@ def known_predicates(store: Store, predicates: Sequence[str]) -> list[str]:
 # Gallery ----------------------------------------------------------------------------------------------
 
 
+def has_postings(store: Store) -> bool:
+    """True when the export has the postings tables (image_terms, triple_images*) the filters can use."""
+    return store.has(*VG_POSTINGS_VIEWS)
+
+
+def filter_where(store: Store, f: VGFilter, *, text: bool = True) -> Where:
+    """`vg_where(f)` through the export's postings tables when it has them."""
+    return vg_where(f, text=text, postings=has_postings(store))
+
+
 def count_matches(store: Store, f: VGFilter) -> int:
     """Number of images matching `f`."""
-    where, params = vg_where(f)
+    where, params = filter_where(store, f)
     return int(store.scalar(MATCH_COUNT_SQL.format(where=where), params) or 0)
 
 
 def match_page(store: Store, f: VGFilter, page: int, page_size: int) -> list[ImageRow]:
     """The images of page `page` (1-based) of the matches, by image id."""
-    where, params = vg_where(f)
+    where, params = filter_where(store, f)
     offset = max(0, page - 1) * page_size
     rows = store.rows(MATCH_PAGE_SQL.format(where=where), [*params, page_size, offset])
     return [ImageRow(int(r[0]), r[1], int(r[2]), int(r[3]), *(int(v or 0) for v in r[4:8])) for r in rows]

@@ -21,7 +21,7 @@ from explorer.store import QueryError, Store
 from explorer.textsafe import count_label, escape_markdown, highlight_markdown, shorten
 from explorer.ui.common import export_stamp, set_url, show_notices
 from explorer.ui.gallery import pager
-from explorer.urlstate import MAX_PAGE, UrlParams, page_count
+from explorer.urlstate import MAX_PAGE, UrlParams
 
 PAGE_SIZES = (24, 48, 96)
 DEFAULT_PAGE_SIZE = 48
@@ -271,22 +271,21 @@ def full_image(store: Store, img_path: str | None) -> tuple[Image.Image, str | N
 def gallery(store: Store, state: ViewState, params: UrlParams) -> ViewState:
     """Count, pager and the grid of the current page; navigates on Next/Previous/Open."""
     f = state.filter
-    total = q.count_images(store, f)
+    shown = q.gallery_page(store, f, state.page, state.size)
+    total = shown.total
     st.markdown(f"**{count_label(total)}**", help="Images matching the filters in the sidebar.")
     if total == 0:
         st.info("No image matches these filters. Remove a tag or a search word in the sidebar.")
         return replace(state, page=1)
-    pages = page_count(total, state.size)
-    page = state.page
-    if page > pages:
-        params.notices.append(f"There is no page {page:,}; showing page {pages:,}, the last.")
-        page = pages
+    page = shown.page
+    if page < state.page:
+        params.notices.append(f"There is no page {state.page:,}; showing page {page:,}, the last.")
         st.session_state[PAGE_KEY] = page
     chosen = pager(total, page, state.size, key=GRID)
     if chosen != page:
         navigate(replace(state, page=chosen))
     words = search_words(f.q)
-    clicked = _grid(store, q.image_page(store, f, page, state.size), words)
+    clicked = _grid(store, shown.rows, words)
     if clicked is not None:
         navigate(replace(state, page=page, image_id=clicked))
     return replace(state, page=page)

@@ -1,0 +1,116 @@
+"""JourneyDB queries give the same answers through the export's fast paths (tag postings, images.n_tags,
+questions.row_id, one-query count + page) as through the plain SQL an older export falls back to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from explorer.filters import JourneyFilter
+from explorer.queries import journeydb as jq
+from explorer.queries import stats
+
+FILTERS = [
+    JourneyFilter(styles=("watercolor",)),
+    JourneyFilter(styles=("steampunk", "victorian")),
+    JourneyFilter(styles=("watercolor",), contents=("moon",), match="any"),
+    JourneyFilter(split="valid"),
+    JourneyFilter(styles=("watercolor",), split="train"),
+]
+
+
+@pytest.fixture
+def plain_access(monkeypatch: pytest.MonkeyPatch):
+    """Make every query take the fallback of an export without tag_ids, n_tags and questions.row_id."""
+    stats.clear_caches()
+    monkeypatch.setattr(jq, "access", lambda store: jq.Access())
+    monkeypatch.setattr(stats, "access", lambda store: jq.Access())
+    yield
+    stats.clear_caches()
+
+
+def _frames(store, f: JourneyFilter) -> dict[str, pd.DataFrame]:
+    out = {name: stats.journeydb_counts(store, f, name, top=None).frame for name in stats.JDB_STATS}
+    out["answers"] = stats.journeydb_answers(store, f)
+    out["cooccurrence"] = stats.journeydb_cooccurrence(store, f).frame.sort_values(["row_value", "col_value"])
+    return out
+
+
+def test_kept_counts_are_copies(sample_store) -> None:
+    f = JourneyFilter(styles=("watercolor",))
+    first = stats.journeydb_counts(sample_store, f, "version")
+    first.frame["n"] = 0
+    assert stats.journeydb_counts(sample_store, f, "version").frame["n"].sum() > 0
+
+
+def test_the_sample_export_has_the_fast_paths(sample_store) -> None:
+    acc = jq.access(sample_store)
+    assert acc.tag_row_ids and acc.n_tags and acc.question_row_ids
+
+
+@pytest.mark.parametrize("f", FILTERS, ids=lambda f: repr(f.to_url()))
+def test_stats_equal_without_the_fast_paths(sample_store, f: JourneyFilter, request: pytest.FixtureRequest) -> None:
+    fast = _frames(sample_store, f)
+    assert stats.count_journeydb_images(sample_store, f) > 0
+    request.getfixturevalue("plain_access")
+    plain = _frames(sample_store, f)
+    for name, frame in fast.items():
+        pd.testing.assert_frame_equal(
+            frame.reset_index(drop=True), plain[name].reset_index(drop=True), check_dtype=False, obj=name
+        )
+
+
+def test_filtered_answers_and_tags_per_image_match_an_independent_count(sample_store, sample_data: Path) -> None:
+    f = JourneyFilter(styles=("watercolor",))
+    jdb = sample_data / "journeydb"
+    con = duckdb.connect()
+    chosen = f"SELECT image_id FROM '{jdb}/tags.parquet' WHERE kind = 'style' AND tag = 'watercolor'"
+    expected_answers = dict(
+        con.execute(
+            f"SELECT kind || answer, count(*) FROM '{jdb}/questions.parquet'"
+            f" WHERE answer IS NOT NULL AND image_id IN ({chosen}) GROUP BY ALL"
+        ).fetchall()
+    )
+    frame = stats.journeydb_answers(sample_store, f)
+    assert expected_answers
+    assert {k + v: n for k, v, n in frame[["kind", "value", "n"]].itertuples(index=False)} == expected_answers
+    expected_tags = dict(
+        con.execute(
+            f"SELECT least(len(styles) + len(contents) + len(atmospheres) + len(others), {stats.TAGS_PER_IMAGE_CAP}),"
+            f" count(*) FROM '{jdb}/images.parquet' WHERE image_id IN ({chosen}) GROUP BY ALL"
+        ).fetchall()
+    )
+    counts = stats.journeydb_counts(sample_store, f, "tags_per_image", top=None).frame
+    assert {v: n for v, n in zip(counts["value"], counts["n"], strict=True) if n} == expected_tags
+
+
+@pytest.mark.parametrize("f", [*FILTERS, JourneyFilter(), JourneyFilter(q="castle")], ids=lambda f: repr(f.to_url()))
+def test_gallery_page_is_count_and_page(sample_store, f: JourneyFilter) -> None:
+    total = jq.count_images(sample_store, f)
+    shown = jq.gallery_page(sample_store, f, 2, 5)
+    assert shown.total == total
+    assert shown.page == (2 if total > 5 else 1)
+    assert shown.rows == jq.image_page(sample_store, f, shown.page, 5)
+
+
+def test_gallery_page_past_the_end_shows_the_last_page(sample_store) -> None:
+    f = JourneyFilter(styles=("watercolor",))
+    total = jq.count_images(sample_store, f)
+    last = -(-total // 4)
+    shown = jq.gallery_page(sample_store, f, 10_000, 4)
+    assert shown.page == last
+    assert shown.rows == jq.image_page(sample_store, f, last, 4) and 1 <= len(shown.rows) <= 4
+
+
+def test_two_styles_intersect(sample_store, sample_data: Path) -> None:
+    con = duckdb.connect()
+    tags = f"'{sample_data / 'journeydb'}/tags.parquet'"
+    expected = con.execute(
+        f"SELECT count(*) FROM (SELECT image_id FROM {tags} WHERE kind = 'style' AND tag = 'steampunk'"
+        f" INTERSECT SELECT image_id FROM {tags} WHERE kind = 'style' AND tag = 'victorian')"
+    ).fetchall()[0][0]
+    assert expected > 0
+    assert jq.gallery_page(sample_store, JourneyFilter(styles=("steampunk", "victorian")), 1, 48).total == expected
