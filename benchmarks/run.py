@@ -135,7 +135,8 @@ def ingest_cmd(dataset: str, raw: Path, data: Path) -> list[str]:
     module = {"journeydb": "journeydb", "visual_genome": "visual_genome"}[dataset]
     code = (
         f"from pathlib import Path; from explorer.ingest import {module} as m; "
-        f"m.ingest(Path({str(raw)!r}), Path({str(data)!r}), progress=False)"
+        f"r = m.ingest(Path({str(raw)!r}), Path({str(data)!r}), progress=False); "
+        "import json; print(json.dumps(r.steps))"
     )
     return [sys.executable, "-c", code]
 
@@ -474,6 +475,12 @@ def render(report: Report) -> str:
             f"| {f'{n.peak_rss_mb:,.0f} MB' if n and n.ok else 'n/a'} | {f'{m_ratio:.1f}×' if m_ratio else 'n/a'} "
             f"| ≥ 4× | {_met(m_ratio, 4, at_most=False)} |"
         )
+    for dataset in ("journeydb", "visual_genome"):
+        steps = _ingest_steps(report.ingest.get(dataset))
+        if steps:
+            slowest = sorted(steps.items(), key=lambda item: -item[1])[:6]
+            text = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in slowest)
+            lines += ["", f"Slowest {dataset} ingest steps (the text index builds on a thread meanwhile): {text}."]
     lines += [
         "",
         "## Queries",
@@ -498,6 +505,17 @@ def render(report: Report) -> str:
     if report.notes:
         lines += ["", "## Notes", ""] + [f"- {note}" for note in report.notes]
     return "\n".join(lines) + "\n"
+
+
+def _ingest_steps(measured: Measured | None) -> dict[str, float]:
+    """Seconds per ingest step, from the JSON line the ingest subprocess prints last."""
+    if measured is None or not measured.ok or not measured.stdout.strip():
+        return {}
+    try:
+        steps = json.loads(measured.stdout.strip().splitlines()[-1])
+    except ValueError:
+        return {}
+    return {str(k): float(v) for k, v in steps.items()} if isinstance(steps, dict) else {}
 
 
 def _sizes_text(scale: float) -> str:

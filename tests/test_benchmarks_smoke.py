@@ -29,3 +29,7 @@ def test_benchmark_runs_and_writes_every_operation(tmp_path: Path) -> None:
         assert f"| {op.name} |" in text
         assert not op.note.startswith("failed"), (op.name, op.note)
     assert "journeydb peak RSS" in text and "visual_genome time" in text
+    assert "jdb.stats.page" in names and "vg.stats.page" in names
+    for dataset, step in (("journeydb", "Writing images"), ("visual_genome", "writing objects.parquet")):
+        assert step in run._ingest_steps(report.ingest[dataset])
+        assert f"Slowest {dataset} ingest steps" in text

@@ -116,3 +116,11 @@ def test_report_counts_and_renders() -> None:
     assert "1,234 rows" in text
     assert "skipped 12 records" in text
     assert "a.jsonl line 1: malformed JSON" in text
+
+
+def test_report_names_the_slowest_steps() -> None:
+    report = IngestReport("demo", steps={"a": 1.0, "b": 2.5, "c": 0.2, "d": 0.1, "e": 0.05, "f": 0.01})
+    out = io.StringIO()
+    report.render(Console(file=out, width=200))
+    assert "slowest steps: b 2.5 s, a 1.0 s, c 0.2 s, d 0.1 s, e 0.1 s" in out.getvalue()
+    assert report.to_dict()["steps"] == {"a": 1.0, "b": 2.5, "c": 0.2, "d": 0.1, "e": 0.05, "f": 0.01}

@@ -37,6 +37,13 @@ class IngestReport:
     examples: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per step of the ingest, in order
+
+    def record_steps(self, bars: Progress) -> None:
+        """Keep the time each task of `bars` took (its time to completion, else so far)."""
+        for task in bars.tasks:
+            seconds = task.finished_time if task.finished_time is not None else task.elapsed
+            self.steps[task.description] = self.steps.get(task.description, 0.0) + float(seconds or 0.0)
 
     def skip(self, reason: str, count: int = 1, where: str | None = None) -> None:
         """Count `count` records skipped for `reason`; keep the first few locations."""
@@ -58,11 +65,16 @@ class IngestReport:
             "examples": list(self.examples),
             "notes": list(self.notes),
             "seconds": round(self.seconds, 3),
+            "steps": {step: round(seconds, 3) for step, seconds in self.steps.items()},
         }
 
     def render(self, console: Console) -> None:
         """Print the closing summary of an ingest."""
         console.print(f"[bold]{self.dataset}[/bold] ingested in {self.seconds:.1f} s")
+        slowest = sorted(self.steps.items(), key=lambda item: -item[1])[:SLOWEST_STEPS]
+        if slowest:
+            steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in slowest)
+            console.print(f"  slowest steps: {steps}", markup=False, highlight=False)
         for table, n in self.rows.items():
             console.print(f"  {table:<24} {n:>12,} rows")
         if self.skipped:
@@ -75,6 +87,9 @@ class IngestReport:
             console.print("  nothing skipped")
         for note in self.notes:
             console.print(f"  note: {note}", markup=False, highlight=False)
+
+
+SLOWEST_STEPS = 5
 
 
 def make_progress(enabled: bool = True) -> Progress:

@@ -375,11 +375,14 @@ def ingest(raw: Path, data_dir: Path, *, progress: bool = True) -> IngestReport:
                     sources = _load(con, files, work, report, bars)
                     _read_sizes(con, image_root, bars)
                     _write_tables(con, folder, dict(zip(files, sources, strict=True)), report, bars)
+                    report.record_steps(bars)
             finally:
                 con.close()
         finally:
             shutil.rmtree(work, ignore_errors=True)
+        aggregates_started = time.monotonic()
         write_aggregates(folder, DATASET, report)
+        report.steps["Writing stats tables"] = time.monotonic() - aggregates_started
         report.seconds = time.monotonic() - started
         write_manifest(folder, report, image_root=image_root, source=raw)
     return report

@@ -510,7 +510,9 @@ def ingest(raw: Path, data_dir: Path, *, progress: bool = True) -> IngestReport:
             shutil.rmtree(work, ignore_errors=True)
         _add_notes(raw, sources, report)
         report.rows = {table: report.rows[table] for table in TABLE_ORDER}
+        aggregates_started = time.monotonic()
         write_aggregates(folder, DATASET, report)
+        report.steps["writing stats tables"] = time.monotonic() - aggregates_started
         report.seconds = time.monotonic() - started
         write_manifest(folder, report, image_root=raw, source=raw)
     return report
@@ -583,7 +585,9 @@ class _Run:
     @contextmanager
     def step(self, description: str) -> Iterator[None]:
         self.bar.update(self.task, description=description)
+        started = time.monotonic()
         yield
+        self.report.steps[description] = self.report.steps.get(description, 0.0) + time.monotonic() - started
         self.bar.advance(self.task)
 
     def one_row(self, sql: str) -> tuple[Any, ...]:
