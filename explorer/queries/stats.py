@@ -77,10 +77,14 @@ WHERE q.answer IS NOT NULL AND q.split <> 'test' AND {selection}
 GROUP BY ALL ORDER BY kind, value
 """
 JDB_ANSWERS_WHOLE_SQL = "SELECT kind, value, n FROM journeydb_stats_answers ORDER BY kind, value"
-# Exports whose questions carry row_id: the selection is the row-id query, joined on the integer.
+# Exports whose questions carry row_id: the selection is the row-id query, joined on the integer. The
+# answer/split conditions are applied after grouping: in the WHERE they were evaluated on every question
+# before the join (about 3x slower at full scale).
 JDB_ANSWERS_IDS_SQL = """
-SELECT q.kind AS kind, q.answer AS value, count(*) AS n FROM journeydb_questions q
-WHERE q.answer IS NOT NULL AND q.split <> 'test' AND q.row_id IN ({ids})
+SELECT kind, value, sum(n) AS n FROM (
+    SELECT q.kind AS kind, q.answer AS value, q.split = 'test' AS withheld, count(*) AS n
+    FROM journeydb_questions q WHERE q.row_id IN ({ids}) GROUP BY ALL)
+WHERE value IS NOT NULL AND NOT withheld
 GROUP BY ALL ORDER BY kind, value
 """
 # Images carrying both a row tag and a column tag, over the given tag lists: one scan of the images.
