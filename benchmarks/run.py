@@ -223,8 +223,8 @@ def explorer_ops(store: Store, p: dict[str, list[Any]]) -> list[tuple[str, Calla
 
     index = TextIndex.for_export(store.data_dir / "journeydb")
 
-    def jdb_page(f: JourneyFilter) -> Any:
-        return jq.count_images(store, f), jq.image_page(store, f, 1, PAGE)
+    def jdb_page(f: JourneyFilter) -> Any:  # what the gallery calls: the count and the first page
+        return jq.gallery_page(store, f, 1, PAGE)
 
     def jdb_indexed(f: JourneyFilter) -> Any:
         where, params = qfilters.journeydb_where(f, index=index)
@@ -238,10 +238,10 @@ def explorer_ops(store: Store, p: dict[str, list[Any]]) -> list[tuple[str, Calla
     text_filters = [JourneyFilter(q=w) for w in p["words"]]
     ops: list[tuple[str, Callable[[Any], Any], list[Any], str]] = [
         ("jdb.tag_page", jdb_page, [JourneyFilter(styles=(s,)) for s in styles] + [JourneyFilter(styles=tuple(styles[:2]))],
-         "count_images + image_page"),
+         "gallery_page: count + page of 48 in one evaluation"),
         ("jdb.tag_facets", lambda k: jq.tag_counts(store, k), ["style", "content", "atmosphere"], "tag_counts"),
         ("jdb.text_search", jdb_page, text_filters,
-         "count_images + image_page: tantivy count + top-48 row ids, then 48 rows" if index else "no text index: ILIKE"),
+         "gallery_page: tantivy count + top-48 row ids, then 48 rows" if index else "no text index: ILIKE"),
         ("jdb.text_search+tag", jdb_page, [JourneyFilter(q=w, styles=(styles[0],)) for w in p["words"]],
          "text + style tag: index hits ∩ tag postings (tag_ids), then 48 rows"),
         ("jdb.text_search.where_sql", jdb_indexed, text_filters,

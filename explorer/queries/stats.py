@@ -432,8 +432,9 @@ def _counts(
 
 
 def count_journeydb_images(store: Store, f: JourneyFilter | None = None) -> int:
-    """Images matching `f` (all images when None)."""
-    return count_images(store, f or JourneyFilter())
+    """Images matching `f` (all images when None); kept per selection like the charts' counts."""
+    f = f or JourneyFilter()
+    return _kept(store, "journeydb", ("count", f), lambda: count_images(store, f))
 
 
 def _tag_ids(store: Store, f: JourneyFilter) -> Where | None:
@@ -605,7 +606,13 @@ def _top_values(counts: Counts) -> list[Any]:
 
 
 def count_vg_images(store: Store, f: VGFilter | None = None) -> int:
-    sql, params = filter_where(store, f or VGFilter())
+    """Images matching `f` (all images when None); kept per selection like the charts' counts."""
+    f = f or VGFilter()
+    return _kept(store, "visual_genome", ("count", f), lambda: _count_vg_images(store, f))
+
+
+def _count_vg_images(store: Store, f: VGFilter) -> int:
+    sql, params = filter_where(store, f)
     return int(store.scalar(VG_COUNT_SQL.format(where=sql), params))
 
 
