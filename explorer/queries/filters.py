@@ -156,7 +156,7 @@ def journeydb_where(
 def vg_where(f: VGFilter, *, text: bool = True, postings: bool = False) -> Where:
     """Images matching `f`: all objects, every attribute (optionally on an object), every triple, text.
 
-    `postings` (exports with `image_terms.parquet` and the `triple_images` files, see `vg_has_postings`)
+    `postings` (exports with `image_terms.parquet` and the `triple_images` files, see `queries.visual_genome.has_postings`)
     reads objects, attributes and triples from those small sorted files; the image sets are the same.
     """
     parts: list[str] = []
