@@ -470,8 +470,9 @@ JDB_PER_IMAGE_SQL = (
     + " FROM journeydb_images i WHERE {where})"
     + f" GROUP BY GROUPING SETS ({', '.join(f'(v{n})' for n in range(len(JDB_PER_IMAGE_STATS)))})"
 )
-# Results kept between the queries of one stats page (a few recent selections): the five per-image counts
-# come from one query, and the heatmap reuses the bar charts' top tags.
+# Results kept between the queries of one stats page (the most recent selections of each export): the
+# image counts are asked for by every chart, the per-image and box statistics come from one query each,
+# and the heatmaps reuse the bar charts' top values. The page's own st.cache_data sits above this.
 _SELECTION_CACHE_SIZE = 64
 _selection_cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
 _selection_lock = threading.Lock()
