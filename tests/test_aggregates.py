@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.ingest.aggregates import write_aggregates
+from explorer.ingest.aggregates import STEP, write_aggregates
 from explorer.queries import stats
 
 JDB_TABLES = ["versions", "aspect_ratios", "splits", "prompt_words", "tags_per_image", "answers", "cooccurrence"]
@@ -22,6 +22,7 @@ def test_ingest_writes_the_stats_tables_and_counts_them(sample_data: Path):
         for table in tables:
             assert (sample_data / dataset / f"stats_{table}.parquet").is_file()
             assert manifest["rows"][f"stats_{table}"] > 0
+        assert manifest["steps"][STEP] >= 0  # its time is among the ingest's steps
 
 
 @pytest.mark.parametrize(("prefix", "name"), [("journeydb", k) for k, s in stats.JDB_STATS.items() if s.precomputed]

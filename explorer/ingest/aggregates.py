@@ -7,6 +7,7 @@ reads a few small tables instead of scanning millions of rows.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import duckdb
@@ -17,6 +18,7 @@ from explorer.ingest.common import IngestReport
 from explorer.queries import stats
 
 STATS_PREFIX = "stats_"
+STEP = "Writing stats tables"  # its name among the ingest steps (IngestReport.steps)
 
 
 def _connect(folder: Path, prefix: str) -> duckdb.DuckDBPyConnection:
@@ -60,6 +62,7 @@ def _top(con: duckdb.DuckDBPyConnection, sql: str, params: list[object]) -> list
 
 def write_aggregates(folder: Path, dataset: str, report: IngestReport | None = None) -> dict[str, int]:
     """Write `stats_*.parquet` for `dataset` ("journeydb" or "visual_genome") into `folder`; rows per table."""
+    started = time.monotonic()
     prefix = DATASETS[dataset]
     con = _connect(Path(folder), prefix)
     written: dict[str, int] = {}
@@ -72,4 +75,5 @@ def write_aggregates(folder: Path, dataset: str, report: IngestReport | None = N
         con.close()
     if report is not None:
         report.rows.update(written)
+        report.steps[STEP] = time.monotonic() - started
     return written

@@ -380,9 +380,7 @@ def ingest(raw: Path, data_dir: Path, *, progress: bool = True) -> IngestReport:
                 con.close()
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        aggregates_started = time.monotonic()
         write_aggregates(folder, DATASET, report)
-        report.steps["Writing stats tables"] = time.monotonic() - aggregates_started
         report.seconds = time.monotonic() - started
         write_manifest(folder, report, image_root=image_root, source=raw)
     return report

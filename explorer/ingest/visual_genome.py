@@ -510,9 +510,7 @@ def ingest(raw: Path, data_dir: Path, *, progress: bool = True) -> IngestReport:
             shutil.rmtree(work, ignore_errors=True)
         _add_notes(raw, sources, report)
         report.rows = {table: report.rows[table] for table in TABLE_ORDER}
-        aggregates_started = time.monotonic()
         write_aggregates(folder, DATASET, report)
-        report.steps["writing stats tables"] = time.monotonic() - aggregates_started
         report.seconds = time.monotonic() - started
         write_manifest(folder, report, image_root=raw, source=raw)
     return report

@@ -499,6 +499,14 @@ def _kept(store: Store, dataset: str, key: tuple[Any, ...], compute: Callable[[]
     return value
 
 
+def _kept_counts(
+    store: Store, dataset: str, f: JourneyFilter | VGFilter, stat: str, top: int | None, compute: Callable[[], Counts]
+) -> Counts:
+    """A chart's `Counts` kept per selection; callers get their own copy of the frame (they may change it)."""
+    counts = _kept(store, dataset, ("counts", f, stat, top), compute)
+    return replace(counts, frame=counts.frame.copy())
+
+
 def _jdb_per_image_counts(store: Store, f: JourneyFilter, where: Where) -> dict[str, dict[Any, int]]:
     """Counts of every JDB_PER_IMAGE_STATS statistic over the selection, from one query (kept)."""
     return _kept(store, "journeydb", ("per_image", f), lambda: _query_per_image_counts(store, where))
@@ -522,8 +530,7 @@ def journeydb_counts(store: Store, f: JourneyFilter, stat: str, top: int | None 
     """Distribution `stat` (a key of JDB_STATS) over the images matching `f`, with the whole for comparison."""
     if stat not in JDB_STATS:
         raise KeyError(stat)
-    counts = _kept(store, "journeydb", ("counts", f, stat, top), lambda: _journeydb_counts(store, f, stat, top))
-    return replace(counts, frame=counts.frame.copy())  # callers may change theirs; the kept one stays
+    return _kept_counts(store, "journeydb", f, stat, top, lambda: _journeydb_counts(store, f, stat, top))
 
 
 def _journeydb_counts(store: Store, f: JourneyFilter, stat: str, top: int | None) -> Counts:
@@ -621,8 +628,7 @@ def vg_counts(store: Store, f: VGFilter, stat: str, top: int | None = TOP) -> Co
     """Distribution `stat` (a key of VG_STATS) over the images matching `f`, with the whole for comparison."""
     if stat not in VG_STATS:
         raise KeyError(stat)
-    counts = _kept(store, "visual_genome", ("counts", f, stat, top), lambda: _vg_counts(store, f, stat, top))
-    return replace(counts, frame=counts.frame.copy())  # callers may change theirs; the kept one stays
+    return _kept_counts(store, "visual_genome", f, stat, top, lambda: _vg_counts(store, f, stat, top))
 
 
 # The box statistics of a selection (area and aspect bins, centre cells, objects on sized images) in one
