@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from explorer.filters import JourneyFilter
-from explorer.ingest.journeydb import IMAGE_ROW_GROUP
+from explorer.ingest.journeydb import IMAGE_ROW_GROUP, PLAIN_COLUMNS
 from explorer.ingest.visual_genome import PER_IMAGE_ROW_GROUP, PER_IMAGE_TABLES
 from explorer.queries import journeydb as q
 from explorer.queries.filters import journeydb_where
@@ -33,6 +33,15 @@ def test_row_ids_are_delta_encoded(sample_data: Path, name: str) -> None:
     for i in range(meta.num_row_groups):
         encodings = meta.row_group(i).column(column).encodings
         assert "DELTA_BINARY_PACKED" in encodings and "RLE_DICTIONARY" not in encodings
+
+
+def test_unique_text_columns_have_no_dictionary_and_the_rest_do(sample_data: Path) -> None:
+    meta = pq.ParquetFile(sample_data / "journeydb" / "images.parquet").metadata
+    names = [meta.schema.column(i).path.split(".")[0] for i in range(meta.num_columns)]
+    for column, name in enumerate(names):
+        dictionary = "RLE_DICTIONARY" in meta.row_group(0).column(column).encodings
+        assert dictionary == (name not in PLAIN_COLUMNS), name
+    assert {"prompt", "caption", "split", "styles"} <= set(names)
 
 
 def test_tag_ids_are_the_tags_keyed_by_row_id_in_order(sample_store) -> None:  # type: ignore[no-untyped-def]

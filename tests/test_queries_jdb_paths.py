@@ -114,3 +114,39 @@ def test_two_styles_intersect(sample_store, sample_data: Path) -> None:
     ).fetchall()[0][0]
     assert expected > 0
     assert jq.gallery_page(sample_store, JourneyFilter(styles=("steampunk", "victorian")), 1, 48).total == expected
+
+
+@pytest.mark.parametrize("f", FILTERS, ids=lambda f: repr(f.to_url()))
+def test_bitmap_and_semi_join_selections_agree(sample_store, f: JourneyFilter, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large selections are bound as a bitmap of row ids, small ones semi-joined: the charts are the same."""
+    seen: list[str] = []
+    rows = sample_store.rows
+
+    def spy(sql: str, params=None, **kwargs):
+        seen.append(sql)
+        return rows(sql, params, **kwargs)
+
+    monkeypatch.setattr(sample_store, "rows", spy)
+    frames = {}
+    for share in (0.0, 2.0):  # every selection as a bitmap; none (but the per-image statistics)
+        stats.clear_caches()
+        monkeypatch.setattr(stats, "BITMAP_SHARE", share)
+        seen.clear()
+        frames[share] = _frames(sample_store, f)
+        tag_queries = [sql for sql in seen if "journeydb_tag_ids t WHERE" in sql]
+        assert tag_queries and all(("get_bit" in sql) == (share == 0.0) for sql in tag_queries)
+    for name, frame in frames[0.0].items():
+        pd.testing.assert_frame_equal(frame.reset_index(drop=True), frames[2.0][name].reset_index(drop=True), obj=name)
+    stats.clear_caches()
+
+
+def test_an_empty_selection_gives_empty_charts(sample_store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stats, "BITMAP_SHARE", 0.0)
+    stats.clear_caches()
+    f = JourneyFilter(styles=("watercolor",), split="no-such-split")
+    assert stats.count_journeydb_images(sample_store, f) == 0
+    assert stats.journeydb_counts(sample_store, f, "content").frame.empty
+    assert stats.journeydb_counts(sample_store, f, "version").frame["n"].sum() == 0
+    assert stats.journeydb_answers(sample_store, f).empty
+    assert stats.journeydb_cooccurrence(sample_store, f).frame.empty
+    stats.clear_caches()

@@ -682,7 +682,7 @@ def _write_sorted(
                 IMAGE_ROW_GROUP
             )
             if writer is None:
-                writer = pq.ParquetWriter(path, reader.schema, compression="zstd", **_row_id_encoding(reader.schema))
+                writer = pq.ParquetWriter(path, reader.schema, compression="zstd", **_encoding(reader.schema))
             for batch in reader:
                 writer.write_batch(batch, row_group_size=IMAGE_ROW_GROUP)
             bars.update(task, completed=n)
@@ -691,18 +691,27 @@ def _write_sorted(
             writer.close()
 
 
-def _row_id_encoding(schema: pa.Schema) -> dict[str, Any]:
-    """Writer options storing `row_id` delta-encoded (it rises within each row group) and the rest as usual.
+# Columns with (nearly) one value per row are stored without a dictionary. Arrow dictionary-encodes every
+# column by default and falls back to plain pages once the dictionary page is full, so a lookup of one image
+# decoded a whole 1 MB dictionary page per text column: without them one image's row reads ~25% faster
+# (full scale: p50 20 -> 15 ms) and the file is slightly smaller.
+PLAIN_COLUMNS = frozenset({"image_id", "img_path", "prompt", "prompt_text", "caption", "prompt_hash", "row_id"})
 
-    Arrow's default dictionary-encodes every column; for the unique, sorted row ids that makes the
-    semi-joins on them (filtered statistics) read and decode about three times as much.
+
+def _encoding(schema: pa.Schema) -> dict[str, Any]:
+    """Writer options: PLAIN_COLUMNS without a dictionary, `row_id` delta-encoded (it rises within each row
+    group), the rest dictionary-encoded as usual.
+
+    With a dictionary, the unique, sorted row ids made the semi-joins on them (filtered statistics) read
+    and decode about three times as much.
     """
-    if "row_id" not in schema.names:
-        return {}
-    return {
-        "use_dictionary": [name for name in schema.names if name != "row_id"],
-        "column_encoding": {"row_id": "DELTA_BINARY_PACKED"},
+    leaves = [f"{f.name}.list.element" if pa.types.is_list(f.type) else f.name for f in schema]  # Parquet paths
+    options: dict[str, Any] = {
+        "use_dictionary": [leaf for leaf, name in zip(leaves, schema.names, strict=True) if name not in PLAIN_COLUMNS]
     }
+    if "row_id" in schema.names:
+        options["column_encoding"] = {"row_id": "DELTA_BINARY_PACKED"}
+    return options
 
 
 def _write_tags(con: duckdb.DuckDBPyConnection, tags_path: Path, tag_ids_path: Path, bars: Progress) -> None:
@@ -715,7 +724,7 @@ def _write_tags(con: duckdb.DuckDBPyConnection, tags_path: Path, tag_ids_path: P
     ids_schema = pa.schema([("kind", pa.string()), ("tag", pa.string()), ("row_id", pa.int64())])
     with (
         pq.ParquetWriter(tags_path, tags_schema, compression="zstd") as tags_out,
-        pq.ParquetWriter(tag_ids_path, ids_schema, compression="zstd", **_row_id_encoding(ids_schema)) as ids_out,
+        pq.ParquetWriter(tag_ids_path, ids_schema, compression="zstd", **_encoding(ids_schema)) as ids_out,
     ):
         for batch in con.sql(TAG_POSTINGS_SQL).to_arrow_reader(TAG_ROW_GROUP):
             tag_no, row_id = batch.column(0), batch.column(1)

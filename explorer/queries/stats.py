@@ -13,12 +13,12 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 import pandas as pd
 
-from explorer.filters import JourneyFilter, VGFilter
+from explorer.filters import JourneyFilter, VGFilter, search_words
 from explorer.queries.filters import Where, journeydb_row_ids, vg_where
 from explorer.queries.journeydb import access, count_images, selection_where
 from explorer.queries.visual_genome import filter_where, has_postings
@@ -64,12 +64,20 @@ JDB_TAG_LIVE_SQL = (
 )
 JDB_TAG_WHOLE_SQL = "SELECT tag AS value, n_images AS n FROM journeydb_tag_counts WHERE kind = '{kind}'"
 JDB_TOP_TAGS_SQL = "SELECT list(tag ORDER BY n_images DESC, tag)[1:?] FROM journeydb_tag_counts WHERE kind = ?"
-# With the tag postings (tag_ids.parquet), filtered tag counts read only them: {ids} is a row-id query
-# (`journeydb_row_ids`), no images are scanned.
+# With the tag postings (tag_ids.parquet), filtered tag counts read only them: {selected} is a condition on
+# t.row_id (`_selected_rows`), no images are scanned.
 JDB_TAG_IDS_LIVE_SQL = (
-    "SELECT t.tag AS value, count(*) AS n FROM journeydb_tag_ids t WHERE t.kind = '{kind}' AND t.row_id IN ({ids})"
-    " GROUP BY ALL"
+    "SELECT t.tag AS value, count(*) AS n FROM journeydb_tag_ids t WHERE t.kind = '{kind}' AND {selected} GROUP BY ALL"
 )
+# The selection as a condition on a row_id column: a semi-join with its row-id query, or, for selections of at
+# least BITMAP_SHARE of the images, one bit per image (`bitstring_agg`, bound as a BIT parameter). Testing a
+# bit costs the same for any selection; probing a hash table of a quarter of the images costs about twice as
+# much (full scale: content counts 125 vs 190 ms, per-image statistics 50 vs 150 ms, heatmap 190 vs 270 ms;
+# benchmarks/RESULTS.md). Small selections stay semi-joins, where DuckDB's join filter skips most rows.
+BITMAP_SHARE = 0.05
+JDB_BITMAP_SQL = "SELECT bitstring_agg(row_id::INTEGER, 0, ?) FROM ({ids})"
+SELECTED_IN_SQL = "{alias}.row_id IN ({ids})"
+SELECTED_BIT_SQL = "get_bit(?::BIT, {alias}.row_id::INTEGER) = 1"
 
 JDB_ANSWERS_SQL = """
 SELECT q.kind AS kind, q.answer AS value, count(*) AS n FROM journeydb_questions q
@@ -83,7 +91,7 @@ JDB_ANSWERS_WHOLE_SQL = "SELECT kind, value, n FROM journeydb_stats_answers ORDE
 # instead of on the selection: ~3x slower at full scale.
 JDB_ANSWERS_IDS_SQL = """
 SELECT q.kind AS kind, q.answer AS value, q.split = 'test' AS withheld, count(*) AS n
-FROM journeydb_questions q WHERE q.row_id IN ({ids}) GROUP BY ALL
+FROM journeydb_questions q WHERE {selected} GROUP BY ALL
 """
 # Images carrying both a row tag and a column tag, over the given tag lists: one scan of the images.
 JDB_COOCCURRENCE_SQL = """
@@ -94,12 +102,12 @@ SELECT a AS row_value, b AS col_value, count(*) AS n FROM (
     FROM journeydb_images i WHERE {where}))
 GROUP BY ALL
 """
-# Exports with tag postings: {ids} is the selection's row-id query; the constant tag lists let the scans
-# read only those tags' ranges of the (kind, tag, row_id)-sorted postings.
+# Exports with tag postings: {selected} is the selection as a condition on a.row_id; the constant tag lists
+# let the scans read only those tags' ranges of the (kind, tag, row_id)-sorted postings.
 JDB_COOCCURRENCE_IDS_SQL = """
 SELECT a.tag AS row_value, b.tag AS col_value, count(*) AS n
 FROM journeydb_tag_ids a JOIN journeydb_tag_ids b ON a.row_id = b.row_id
-WHERE a.kind = ? AND a.tag IN ({row_marks}) AND b.kind = ? AND b.tag IN ({col_marks}) AND a.row_id IN ({ids})
+WHERE a.kind = ? AND a.tag IN ({row_marks}) AND b.kind = ? AND b.tag IN ({col_marks}) AND {selected}
 GROUP BY ALL
 """
 JDB_COOCCURRENCE_WHOLE_SQL = """
@@ -437,10 +445,29 @@ def count_journeydb_images(store: Store, f: JourneyFilter | None = None) -> int:
     return _kept(store, "journeydb", ("count", f), lambda: count_images(store, f))
 
 
-def _tag_ids(store: Store, f: JourneyFilter) -> Where | None:
-    """The row-id query of `f` when the export has tag postings and `f` filters, else None."""
+def _selected_rows(store: Store, f: JourneyFilter, alias: str, *, bitmap: bool | None = None) -> Where | None:
+    """`f` as a condition on `{alias}.row_id` when the export has tag postings and `f` filters, else None.
+
+    A bitmap of the selection (kept per selection) when `bitmap`, or by default when it holds at least
+    BITMAP_SHARE of the images; else a semi-join with its row-id query.
+    """
     acc = access(store)
-    return journeydb_row_ids(f, index=acc.index) if acc.tag_row_ids else None
+    ids = journeydb_row_ids(f, index=acc.index) if acc.tag_row_ids else None
+    if ids is None:
+        return None
+    images_all = count_journeydb_images(store)
+    if bitmap is None:
+        bitmap = count_journeydb_images(store, f) >= BITMAP_SHARE * images_all
+    if not bitmap or images_all == 0:
+        return SELECTED_IN_SQL.format(alias=alias, ids=ids[0]), ids[1]
+    bits = _kept(
+        store,
+        "journeydb",
+        ("bitmap", f),
+        lambda: store.scalar(JDB_BITMAP_SQL.format(ids=ids[0]), [images_all - 1, *ids[1]]),
+        cache=_bitmap_cache,
+    )
+    return (SELECTED_BIT_SQL.format(alias=alias), [bits]) if bits is not None else ("FALSE", [])
 
 
 def _top_rows(counts: dict[Any, int], limit: int) -> list[tuple[Any, int, int]]:
@@ -470,32 +497,45 @@ JDB_PER_IMAGE_SQL = (
     + " FROM journeydb_images i WHERE {where})"
     + f" GROUP BY GROUPING SETS ({', '.join(f'(v{n})' for n in range(len(JDB_PER_IMAGE_STATS)))})"
 )
+
+
 # Results kept between the queries of one stats page (the most recent selections of each export): the
 # image counts are asked for by every chart, the per-image and box statistics come from one query each,
 # and the heatmaps reuse the bar charts' top values. The page's own st.cache_data sits above this.
-_SELECTION_CACHE_SIZE = 64
-_selection_cache: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+@dataclass
+class _Kept:
+    """A bounded most-recently-used map."""
+
+    size: int
+    entries: OrderedDict[tuple[Any, ...], Any] = field(default_factory=OrderedDict)
+
+
+_selection_cache = _Kept(64)
+_bitmap_cache = _Kept(4)  # a bitmap is one character per image: 4.4 MB at full scale
 _selection_lock = threading.Lock()
 
 
 def clear_caches() -> None:
     """Forget the kept per-selection results (benchmarks time every call cold)."""
     with _selection_lock:
-        _selection_cache.clear()
+        _selection_cache.entries.clear()
+        _bitmap_cache.entries.clear()
 
 
-def _kept(store: Store, dataset: str, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+def _kept(
+    store: Store, dataset: str, key: tuple[Any, ...], compute: Callable[[], T], *, cache: _Kept = _selection_cache
+) -> T:
     """`compute()` once per published export of `dataset` and `key` (the resolved folder names the export)."""
     full = (str((store.data_dir / dataset).resolve()), *key)
     with _selection_lock:
-        if full in _selection_cache:
-            _selection_cache.move_to_end(full)
-            return _selection_cache[full]
+        if full in cache.entries:
+            cache.entries.move_to_end(full)
+            return cache.entries[full]
     value = compute()
     with _selection_lock:
-        _selection_cache[full] = value
-        while len(_selection_cache) > _SELECTION_CACHE_SIZE:
-            _selection_cache.popitem(last=False)
+        cache.entries[full] = value
+        while len(cache.entries) > cache.size:
+            cache.entries.popitem(last=False)
     return value
 
 
@@ -538,12 +578,15 @@ def _journeydb_counts(store: Store, f: JourneyFilter, stat: str, top: int | None
     where = selection_where(store, f)
     images_all = count_journeydb_images(store)
     images = count_journeydb_images(store, f) if where[0] != "TRUE" else images_all
-    ids = _tag_ids(store, f) if stat in JDB_TAG_COLUMNS and where[0] != "TRUE" else None
-    if ids is not None:
-        live = JDB_TAG_IDS_LIVE_SQL.replace("{kind}", stat).replace("{ids}", ids[0])
-        return _counts(store, stat, spec, "journeydb", ids, images, images_all, top, live=live)
+    selected = _selected_rows(store, f, "t") if stat in JDB_TAG_COLUMNS and where[0] != "TRUE" else None
+    if selected is not None:
+        live = JDB_TAG_IDS_LIVE_SQL.replace("{kind}", stat).replace("{selected}", selected[0])
+        return _counts(store, stat, spec, "journeydb", selected, images, images_all, top, live=live)
     if stat in JDB_PER_IMAGE_STATS and where[0] != "TRUE" and access(store).n_tags:
-        known = _jdb_per_image_counts(store, f, where)[stat]
+        # Tags and text are semi-joins, which the bitmap beats at every size; split/version/ratio are columns.
+        joined = any(f.tags().values()) or search_words(f.q)
+        selected = _selected_rows(store, f, "i", bitmap=True) if joined else None
+        known = _jdb_per_image_counts(store, f, selected or where)[stat]
         return _counts(store, stat, spec, "journeydb", where, images, images_all, top, known=known)
     return _counts(store, stat, spec, "journeydb", where, images, images_all, top)
 
@@ -551,11 +594,11 @@ def _journeydb_counts(store: Store, f: JourneyFilter, stat: str, top: int | None
 def journeydb_answers(store: Store, f: JourneyFilter) -> pd.DataFrame:
     """Answer letters of the Task3 questions per kind (the withheld test split excluded): kind, value, n, share."""
     sql, params = selection_where(store, f)
-    ids = _tag_ids(store, f) if sql != "TRUE" and access(store).question_row_ids else None
+    selected = _selected_rows(store, f, "q") if sql != "TRUE" and access(store).question_row_ids else None
     if sql == "TRUE" and store.has("journeydb_stats_answers"):
         rows = store.rows(JDB_ANSWERS_WHOLE_SQL)
-    elif ids is not None:
-        groups = store.rows(JDB_ANSWERS_IDS_SQL.format(ids=ids[0]), ids[1])
+    elif selected is not None:
+        groups = store.rows(JDB_ANSWERS_IDS_SQL.format(selected=selected[0]), selected[1])
         kept: dict[tuple[str, str], int] = {}
         for kind, value, withheld, n in groups:
             if value is not None and not withheld:
@@ -578,18 +621,18 @@ def journeydb_cooccurrence(
     rows = _top_values(journeydb_counts(store, f, row_kind, max(top, TOP)))[:top]
     cols = _top_values(journeydb_counts(store, f, col_kind, max(top, TOP)))[:top]
     sql, params = selection_where(store, f)
-    ids = _tag_ids(store, f) if sql != "TRUE" else None
+    selected = _selected_rows(store, f, "a") if sql != "TRUE" else None
     precomputed = (row_kind, col_kind) == ("style", "content") and top <= PRECOMPUTED_COOCCURRENCE_TOP
     if sql == "TRUE" and precomputed and store.has("journeydb_stats_cooccurrence"):
         result = store.rows(JDB_COOCCURRENCE_WHOLE_SQL, [rows, cols])
-    elif ids is not None:
+    elif selected is not None:
         if not rows or not cols:
             result = []
         else:
             query = JDB_COOCCURRENCE_IDS_SQL.format(
-                row_marks=", ".join("?" * len(rows)), col_marks=", ".join("?" * len(cols)), ids=ids[0]
+                row_marks=", ".join("?" * len(rows)), col_marks=", ".join("?" * len(cols)), selected=selected[0]
             )
-            result = store.rows(query, [row_kind, *rows, col_kind, *cols, *ids[1]])
+            result = store.rows(query, [row_kind, *rows, col_kind, *cols, *selected[1]])
     else:
         query = JDB_COOCCURRENCE_SQL.format(
             row_column=JDB_TAG_COLUMNS[row_kind], col_column=JDB_TAG_COLUMNS[col_kind], where=sql
