@@ -367,3 +367,22 @@ def test_no_images_at_all(tmp_path: Path) -> None:
     assert (row["width"], row["height"]) == (None, None)
     assert report.rows["questions"] >= 2
     assert json.loads((tmp_path / "data" / "journeydb" / "manifest.json").read_text())["dataset"] == "journeydb"
+
+
+def test_line_numbers_count_blank_and_rejected_lines_in_every_split(tmp_path: Path) -> None:
+    """Rows are numbered by their position as read (in parallel): blank, rejected and bad lines all count."""
+    rng = random.Random(11)
+    first = fx.make_record(rng, "train")
+    train = [first, "", "   ", fx.make_record(rng, "train"), b"\xff\xfe not utf-8", "", "garbage", first]
+    valid = ["", fx.make_record(rng, "valid"), "[1, 2]"]
+    raw = tmp_path / "raw"
+    fx.write_annotations(raw, "train", fx.TRAIN_NAME, fx.to_lines(train))
+    fx.write_annotations(raw, "valid", fx.VALID_NAME, fx.to_lines(valid))
+    report = journeydb.ingest(raw, tmp_path / "data", progress=False)
+    assert report.rows["images"] == 3
+    assert report.examples == [
+        f"{fx.TRAIN_NAME} line 5: line is not valid UTF-8",
+        f"{fx.TRAIN_NAME} line 7: {journeydb.MALFORMED}",
+        f"{fx.TRAIN_NAME} line 8: {journeydb.DUPLICATE}",
+        f"{fx.VALID_NAME} line 3: {journeydb.NOT_OBJECT}",
+    ]
