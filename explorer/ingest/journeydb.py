@@ -130,7 +130,8 @@ TYPE_PATHS = [
 CREATE_RECORDS_SQL = f"""
 CREATE TABLE rec (
     split VARCHAR, split_order TINYINT, status VARCHAR, issues VARCHAR[],
-    image_id VARCHAR, img_path VARCHAR, prompt VARCHAR, caption VARCHAR,
+    image_id VARCHAR, img_path VARCHAR, prompt VARCHAR, prompt_text VARCHAR, prompt_words INTEGER, tail VARCHAR,
+    caption VARCHAR,
     styles VARCHAR[], contents VARCHAR[], atmospheres VARCHAR[], others VARCHAR[], t3 {TASK3_TYPE}
 );
 CREATE TABLE split_starts (split_order TINYINT, start BIGINT);
@@ -158,6 +159,18 @@ def read_lines_sql(path_param: str, *, rejects: bool) -> str:
         f"header = false, auto_detect = false, max_line_size = {MAX_LINE_BYTES}, buffer_size = {2 * MAX_LINE_BYTES}, "
         f"ignore_errors = true{store})"
     )
+
+
+# The prompt split into its text and its Midjourney parameter tail, computed while parsing (the regular
+# expressions run once per record, in parallel). Literal escapes are decoded first: only rare rows reach Python.
+_DECODED = "CASE WHEN contains(prompt, '\\') THEN decode_escapes(prompt) ELSE prompt END"
+_PROMPT_PARTS = f"""
+    decoded AS (SELECT *, {_DECODED} AS decoded FROM kept),
+    cut AS (SELECT *, {mjparams.sql_raw_tail("decoded")} AS raw_tail FROM decoded),
+    heads AS (SELECT *, {mjparams.sql_prompt_head("decoded", "raw_tail")} AS head,
+                        {mjparams.sql_params_tail("raw_tail")} AS tail FROM cut),
+    collapsed AS (SELECT *, {mjparams.sql_collapse_whitespace("head")} AS collapsed FROM heads),
+    texts AS (SELECT *, {mjparams.sql_trim_text("collapsed")} AS prompt_text FROM collapsed)"""
 
 
 # Pass one over the raw lines of one annotation file. $1 path, $2 split, $3 split order. Every line the
@@ -205,7 +218,9 @@ WITH lines AS (
 ), named AS (
     SELECT *, stem_of(parts[-1]) AS image_id
     FROM paths
-)
+), kept AS (
+    SELECT *, CASE WHEN NOT bad_prompt THEN j.prompt END AS prompt FROM named
+), {_PROMPT_PARTS}
 SELECT $2, $3,
     CASE WHEN status IS NOT NULL THEN status WHEN image_id IS NULL THEN '{NO_IMG_PATH}' END,
     list_filter([
@@ -218,10 +233,10 @@ SELECT $2, $3,
              THEN '{BAD_QUESTION}' END], lambda x: x IS NOT NULL),
     image_id,
     CASE WHEN NOT outside THEN $2 || '/imgs/' || array_to_string(parts, '/') END,
-    CASE WHEN NOT bad_prompt THEN j.prompt END,
+    prompt, prompt_text, ({mjparams.sql_count_words("prompt_text")})::INTEGER, tail,
     CASE WHEN NOT bad_task2 THEN j.Task2.Caption END,
     first_seen(styles), first_seen(contents), first_seen(atmospheres), first_seen(others), j.Task3
-FROM named
+FROM texts
 """
 
 # The questions of every kept record, from the Task3 lists parsed with it; {range} restricts image_id
@@ -272,17 +287,10 @@ SELECT r.image_id, r.img_path FROM rec AS r JOIN files AS f ON r.img_path = f.im
 WHERE r.status IS NULL
 """
 
-_DECODED = "CASE WHEN contains(prompt, '\\') THEN decode_escapes(prompt) ELSE prompt END"  # only rare rows reach Python
 _PARAMS = mjparams.sql_param_columns("tail")
-_TAILS = f"""
-    base AS (SELECT *, {_DECODED} AS decoded FROM rec WHERE status IS NULL),
-    cut AS (SELECT *, {mjparams.sql_raw_tail("decoded")} AS raw_tail FROM base),
-    heads AS (SELECT *, {mjparams.sql_prompt_head("decoded", "raw_tail")} AS head,
-                        {mjparams.sql_params_tail("raw_tail")} AS tail FROM cut)"""
 # Parameter tails repeat a lot ("--ar 3:2 --v 5"): run the regular expressions once per distinct tail.
 CREATE_PARAMS_SQL = f"""
 CREATE TABLE params AS
-WITH {_TAILS}
 SELECT tail,
     {_PARAMS["mj_version"]} AS mj_version,
     {_PARAMS["aspect_ratio"]} AS aspect_ratio,
@@ -290,19 +298,16 @@ SELECT tail,
     {_PARAMS["stylize"]} AS stylize,
     {_PARAMS["chaos"]} AS chaos,
     {_PARAMS["seed"]} AS seed
-FROM (SELECT DISTINCT tail FROM heads WHERE tail IS NOT NULL)
+FROM (SELECT DISTINCT tail FROM rec WHERE status IS NULL AND tail IS NOT NULL)
 """
-IMAGES_SQL = f"""
-    WITH {_TAILS.replace("WHERE status IS NULL", "WHERE status IS NULL AND {range}")},
-    collapsed AS (SELECT *, {mjparams.sql_collapse_whitespace("head")} AS collapsed FROM heads),
-    texts AS (SELECT *, {mjparams.sql_trim_text("collapsed")} AS prompt_text FROM collapsed)
+IMAGES_SQL = """
+    WITH t AS (SELECT * FROM rec WHERE status IS NULL AND {range})
     SELECT t.image_id, split, img_path, prompt, prompt_text, caption, styles, contents, atmospheres, others,
-        p.mj_version, p.aspect_ratio, p.quality, p.stylize, p.chaos, p.seed, t.tail AS mj_params,
-        ({mjparams.sql_count_words("prompt_text")})::INTEGER AS prompt_words,
+        p.mj_version, p.aspect_ratio, p.quality, p.stylize, p.chaos, p.seed, t.tail AS mj_params, prompt_words,
         CASE WHEN prompt IS NOT NULL THEN hash(prompt) END AS prompt_hash,
         s.width::INTEGER AS width, s.height::INTEGER AS height, r.row_id,
         (len(styles) + len(contents) + len(atmospheres) + len(others))::INTEGER AS n_tags
-    FROM texts AS t JOIN row_ids AS r ON t.image_id = r.image_id
+    FROM t JOIN row_ids AS r ON t.image_id = r.image_id
         LEFT JOIN sizes AS s ON t.image_id = s.image_id LEFT JOIN params AS p ON t.tail = p.tail
     ORDER BY r.row_id
 """

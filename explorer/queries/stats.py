@@ -71,10 +71,11 @@ JDB_TAG_IDS_LIVE_SQL = (
 )
 # The selection as a condition on a row_id column: a semi-join with its row-id query, or, for selections of at
 # least BITMAP_SHARE of the images, one bit per image (`bitstring_agg`, bound as a BIT parameter). Testing a
-# bit costs the same for any selection; probing a hash table of a quarter of the images costs about twice as
-# much (full scale: content counts 125 vs 190 ms, per-image statistics 50 vs 150 ms, heatmap 190 vs 270 ms;
-# benchmarks/RESULTS.md). Small selections stay semi-joins, where DuckDB's join filter skips most rows.
-BITMAP_SHARE = 0.05
+# bit costs about the same for any selection; probing a hash table of the selection grows with it. Measured
+# at full scale (4.4M images) for a selection of 1.07M: content counts 125-150 vs 180-210 ms, heatmap 190 vs
+# 270 ms; for 120k the semi-join wins (96 vs 123 ms), DuckDB's join filter skipping most rows. The per-image
+# statistics (images.parquet) always use the bitmap when the filter is a join (tags, text): 118 vs 140 ms.
+BITMAP_SHARE = 0.08
 JDB_BITMAP_SQL = "SELECT bitstring_agg(row_id::INTEGER, 0, ?) FROM ({ids})"
 SELECTED_IN_SQL = "{alias}.row_id IN ({ids})"
 SELECTED_BIT_SQL = "get_bit(?::BIT, {alias}.row_id::INTEGER) = 1"
