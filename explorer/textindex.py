@@ -6,10 +6,18 @@ document per image: the tokens of `prompt_text` and `caption`, and the image's `
 `images.parquet`). A search is the AND of its words, each matched as a whole token, case-insensitively
 (tantivy's default tokenizer: split on anything not a letter or digit, lowercase); so `cat` finds
 "a cat, sleeping" but not "category", unlike the ILIKE fallback used when the index is absent.
+
+Each document's text also holds its image's facets (its style, content and atmosphere tags, split,
+version and aspect ratio), each as one token: `f` and the first 16 hex digits of the MD5 of `kind=value`
+(`facet_term`), so tags with spaces or punctuation stay whole and exact. A search combined with the
+gallery's other filters is then answered by the index alone: a common word and a common tag need no list
+of a million ids passed to SQL. Indexes built before facets (no FORMAT_FILE) answer text only.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import shutil
 import threading
@@ -18,13 +26,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+import duckdb
 import tantivy
 
 INDEX_DIR = "text_index"
 ROW_FIELD = "row_id"
 TEXT_FIELD = "text"
+FACET_KINDS = ("style", "content", "atmosphere", "split", "version", "ar")
+FORMAT_FILE = "explorer.json"  # written after the commit: {"facets": 1}
+# One document per image: row_id, then its text and facet tokens. DuckDB reads images.parquet and builds the
+# facet tokens in bulk (the same MD5 as `facet_term`); no read-ahead of the whole file (Arrow's pre-buffer
+# held ~800 MB).
+DOCS_SQL = """
+SELECT row_id, concat_ws(' ', prompt_text, caption, array_to_string(list_transform(list_filter(flatten([
+        list_transform(coalesce(styles, []), lambda x: 'style=' || x),
+        list_transform(coalesce(contents, []), lambda x: 'content=' || x),
+        list_transform(coalesce(atmospheres, []), lambda x: 'atmosphere=' || x),
+        ['split=' || split, 'version=' || mj_version, 'ar=' || aspect_ratio]]), lambda x: x IS NOT NULL),
+    lambda x: 'f' || md5(x)[1:16]), ' ')) AS text
+FROM read_parquet(?)
+"""
+DOCS_MEMORY_LIMIT = "256MB"
 BATCH_ROWS = 65_536
 WRITER_HEAP_BYTES = 128 << 20  # split between the writer threads; bounds the index's share of ingest RSS
 # Above this many matches a caller gets no id list (see `row_ids`) and falls back to an ILIKE scan. An id
@@ -44,6 +66,19 @@ def schema() -> tantivy.Schema:
     return builder.build()
 
 
+def facet_term(kind: str, value: str) -> str:
+    """The index token of one facet (`kind` one of FACET_KINDS), as DOCS_SQL writes it."""
+    return "f" + hashlib.md5(f"{kind}={value}".encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Facets:
+    """Conditions besides the words: every term of `all`, and at least one term of `any` when it has any."""
+
+    all: tuple[str, ...] = ()
+    any: tuple[str, ...] = ()
+
+
 def tokens(words: Iterable[str]) -> list[str]:
     """The index terms of search words: lowercased runs of letters and digits, de-duplicated, in order."""
     found: list[str] = []
@@ -55,10 +90,9 @@ def tokens(words: Iterable[str]) -> list[str]:
 
 
 def build(images_parquet: Path, target: Path, *, threads: int = 2) -> int:
-    """Index `prompt_text` + `caption` of every row of `images_parquet` into the folder `target`.
+    """Index the text (`prompt_text` + `caption`) and facets of every row of `images_parquet` into `target`.
 
-    Rows are numbered by their position in the file, which is their `row_id`. Returns the number of
-    documents indexed.
+    Documents carry the row's `row_id`. Returns the number of documents indexed.
     """
     if target.exists():
         shutil.rmtree(target)
@@ -66,21 +100,27 @@ def build(images_parquet: Path, target: Path, *, threads: int = 2) -> int:
     index = tantivy.Index(schema(), path=str(target))
     writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=threads)
     new_doc = tantivy.Document
-    row = 0
-    # pre_buffer off: with it, Arrow reads ahead every row group's pages of the two columns (~800 MB of the
-    # ingest's peak RSS at full scale); without it, about one row group at a time (~200 MB, same speed).
-    source = pq.ParquetFile(images_parquet, pre_buffer=False)
-    for batch in source.iter_batches(batch_size=BATCH_ROWS, columns=["prompt_text", "caption"]):
-        texts = pc.binary_join_element_wise(
-            pc.fill_null(batch.column(0), ""), pc.fill_null(batch.column(1), ""), " "
-        ).to_pylist()
-        add = writer.add_document
-        for text in texts:
-            add(new_doc(row_id=row, text=text))  # keyword form: one call per document (ROW_FIELD, TEXT_FIELD)
-            row += 1
+    count = 0
+    con = duckdb.connect(config={"memory_limit": DOCS_MEMORY_LIMIT, "threads": 1})
+    try:
+        for batch in con.sql(DOCS_SQL, params=[str(images_parquet)]).to_arrow_reader(BATCH_ROWS):
+            add = writer.add_document
+            for row_id, text in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
+                add(new_doc(row_id=row_id, text=text or ""))  # keyword form: one call per document
+            count += batch.num_rows
+    finally:
+        con.close()
     writer.commit()
     writer.wait_merging_threads()
-    return row
+    (target / FORMAT_FILE).write_text(json.dumps({"facets": 1}), encoding="utf-8")
+    return count
+
+
+def _has_facets(folder: Path) -> bool:
+    try:
+        return bool(json.loads((folder / FORMAT_FILE).read_text(encoding="utf-8")).get("facets"))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 @dataclass(frozen=True)
@@ -99,6 +139,7 @@ class TextIndex:
         self._index = tantivy.Index.open(str(folder))
         self._schema = self._index.schema
         self._searcher = self._index.searcher()
+        self.has_facets = _has_facets(folder)
         self._ids: dict[tuple[tuple[str, ...], int], list[int] | None] = {}
         self._ids_lock = threading.Lock()
 
@@ -133,24 +174,31 @@ class TextIndex:
     def num_docs(self) -> int:
         return int(self._searcher.num_docs)
 
-    def query(self, words: Iterable[str]) -> tantivy.Query | None:
-        """All of `words` as tokens; None when the words hold no token."""
+    def query(self, words: Iterable[str], facets: Facets = Facets()) -> tantivy.Query | None:
+        """All of `words` as tokens, and the `facets` (needs `has_facets`); None when the words hold no token."""
         terms = tokens(words)
         if not terms:
             return None
-        parts = [(tantivy.Occur.Must, tantivy.Query.term_query(self._schema, TEXT_FIELD, t)) for t in terms]
+        must, should = tantivy.Occur.Must, tantivy.Occur.Should
+        parts = [(must, self._term(TEXT_FIELD, t)) for t in terms]
+        parts += [(must, self._term(TEXT_FIELD, t)) for t in facets.all]
+        if facets.any:
+            parts.append((must, tantivy.Query.boolean_query([(should, self._term(TEXT_FIELD, t)) for t in facets.any])))
         return parts[0][1] if len(parts) == 1 else tantivy.Query.boolean_query(parts)
 
-    def count(self, words: Iterable[str]) -> int:
-        """Number of images whose prompt or caption holds every word."""
-        query = self.query(words)
+    def _term(self, field: str, term: str) -> tantivy.Query:
+        return tantivy.Query.term_query(self._schema, field, term)
+
+    def count(self, words: Iterable[str], facets: Facets = Facets()) -> int:
+        """Number of images whose prompt or caption holds every word (and that have the `facets`)."""
+        query = self.query(words, facets)
         if query is None:
             return self.num_docs
         return int(self._searcher.search(query, limit=1, count=True).count or 0)
 
-    def page(self, words: Iterable[str], limit: int, offset: int = 0) -> Page:
+    def page(self, words: Iterable[str], limit: int, offset: int = 0, facets: Facets = Facets()) -> Page:
         """Count and one page of matching row ids, ascending (the order of images.parquet)."""
-        query = self.query(words)
+        query = self.query(words, facets)
         if query is None:
             query = tantivy.Query.all_query()
         result = self._searcher.search(

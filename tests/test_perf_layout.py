@@ -63,6 +63,11 @@ FILTERS = [
     JourneyFilter(q="cat"),
     JourneyFilter(q="lighthouse fog"),
     JourneyFilter(q="cat", styles=("anime",)),
+    JourneyFilter(q="cat", styles=("anime", "vibrant")),
+    JourneyFilter(q="cat", styles=("anime",), atmospheres=("dreamy",), match="any"),
+    JourneyFilter(q="cat", split="train"),
+    JourneyFilter(q="the", split="valid", styles=("anime",)),
+    JourneyFilter(q="cat", contents=("no such tag",)),
     JourneyFilter(q="%"),
 ]
 

@@ -10,7 +10,7 @@ import pytest
 
 from explorer.filters import JourneyFilter
 from explorer.queries.filters import JDB_TEXT_IDS_SQL, JDB_TEXT_WORD_SQL, journeydb_where
-from explorer.textindex import INDEX_DIR, TextIndex, build, tokens
+from explorer.textindex import INDEX_DIR, Facets, TextIndex, build, facet_term, tokens
 
 PROMPTS = [
     ("a black cat on a red sofa", "A cat sleeping."),
@@ -19,14 +19,33 @@ PROMPTS = [
     ("Cyber-punk city at night", "Neon lights of the city."),
     ("a category of things", "Nothing about felines."),
 ]
+# The facets of each row: styles, contents, split, version ("highly detailed" has a space, "café-noir" is not
+# ASCII).
+STYLES = [["anime", "highly detailed"], ["oil painting"], [], ["anime", "café-noir"], None]
+CONTENTS = [["cat"], ["woman"], ["dragon"], ["city"], []]
+SPLITS = ["train", "train", "valid", "valid", None]
+VERSIONS = ["5", None, "5", "niji 5", "4"]
 
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> TextIndex:
     folder = tmp_path_factory.mktemp("textindex")
     images = folder / "images.parquet"
+    tags = pa.list_(pa.string())
     pq.write_table(
-        pa.table({"prompt_text": [p for p, _ in PROMPTS], "caption": [c for _, c in PROMPTS]}),
+        pa.table(
+            {
+                "row_id": pa.array(range(len(PROMPTS)), pa.int64()),
+                "prompt_text": [p for p, _ in PROMPTS],
+                "caption": [c for _, c in PROMPTS],
+                "styles": pa.array(STYLES, tags),
+                "contents": pa.array(CONTENTS, tags),
+                "atmospheres": pa.array([[]] * len(PROMPTS), tags),
+                "split": SPLITS,
+                "mj_version": VERSIONS,
+                "aspect_ratio": ["1:1"] * len(PROMPTS),
+            }
+        ),
         images,
         row_group_size=2,
     )
@@ -89,3 +108,24 @@ def test_ingest_builds_the_index_and_row_ids(sample_data: Path, sample_store) ->
         " coalesce(caption, '')), '(^|[^a-z0-9])cat([^a-z0-9]|$)') ORDER BY 1"
     )
     assert via_index == scanned and via_index
+
+
+def test_facets_narrow_a_search_exactly(index: TextIndex) -> None:
+    assert index.has_facets
+    every = Facets(all=(facet_term("style", "anime"),))
+    assert index.page(["cat"], 10, facets=every).row_ids == [0]
+    assert index.count(["city"], every) == 1
+    assert index.count(["city"], Facets(all=(facet_term("style", "café-noir"),))) == 1  # Python's MD5 = DuckDB's
+    assert index.count(["cat"], Facets(all=(facet_term("style", "highly detailed"),))) == 1
+    assert index.count(["cat"], Facets(all=(facet_term("style", "highly"),))) == 0  # whole values only
+    assert index.count(["cat"], Facets(all=(facet_term("style", "Anime"),))) == 0  # case kept
+    assert index.count(["a"], Facets(all=(facet_term("split", "train"), facet_term("version", "5")))) == 1
+    either = Facets(any=(facet_term("content", "woman"), facet_term("content", "cat")))
+    assert index.page(["a"], 10, facets=either).row_ids == [0, 1]
+    assert index.count(["a"], Facets(all=(facet_term("split", "valid"),), any=either.any)) == 0
+
+
+def test_facet_tokens_are_single_index_tokens() -> None:
+    term = facet_term("style", "Highly Detailed, 8k")
+    assert tokens([term]) == [term]
+    assert term != facet_term("style", "highly detailed, 8k") and term != facet_term("content", "Highly Detailed, 8k")

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from explorer.filters import JourneyFilter, search_words
 from explorer.queries.filters import Where, journeydb_row_ids, journeydb_where
 from explorer.store import Store
-from explorer.textindex import TextIndex, tokens
+from explorer.textindex import Facets, TextIndex, facet_term, tokens
 
 MAX_PAGE_SIZE = 500
 MAX_TAG_OPTIONS = 10_000
@@ -113,20 +113,36 @@ def selection_where(store: Store, f: JourneyFilter) -> Where:
     return journeydb_where(f, index=acc.index, by_row_id=acc.tag_row_ids)
 
 
-def _text_only(acc: Access, f: JourneyFilter) -> list[str] | None:
-    """The search words when the index alone answers `f` (text is its only condition), else None."""
+def _by_index(acc: Access, f: JourneyFilter) -> tuple[list[str], Facets] | None:
+    """The words and facets when the text index alone answers `f`, else None.
+
+    That is when `f` searches text and its other conditions (tags, split, version, aspect ratio) are facets
+    the index holds; without text the tag postings answer faster.
+    """
     words = search_words(f.q)
-    if acc.index is None or not tokens(words) or replace(f, q="", match="all") != JourneyFilter():
+    if acc.index is None or not tokens(words):
         return None
-    return words
+    if replace(f, q="", match="all") == JourneyFilter():
+        return words, Facets()
+    if not acc.index.has_facets:
+        return None
+    tags = [facet_term(kind, tag) for kind, values in f.tags().items() for tag in values]
+    columns = [
+        facet_term(kind, value)
+        for kind, value in (("split", f.split), ("version", f.version), ("ar", f.aspect_ratio))
+        if value
+    ]
+    if f.match == "any" and tags:
+        return words, Facets(all=tuple(columns), any=tuple(tags))
+    return words, Facets(all=tuple(tags + columns))
 
 
 def count_images(store: Store, f: JourneyFilter) -> int:
     """Number of images matching `f`."""
     acc = access(store)
-    words = _text_only(acc, f)
-    if words is not None and acc.index is not None:
-        return acc.index.count(words)
+    found = _by_index(acc, f)
+    if found is not None and acc.index is not None:
+        return acc.index.count(*found)
     if acc.tag_row_ids:
         ids = journeydb_row_ids(f, index=acc.index)
         if ids is None:
@@ -152,9 +168,9 @@ def image_page(store: Store, f: JourneyFilter, page: int, page_size: int) -> lis
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     offset = (max(1, page) - 1) * page_size
     acc = access(store)
-    words = _text_only(acc, f)
-    if words is not None and acc.index is not None:
-        row_ids = acc.index.page(words, page_size, offset).row_ids
+    found = _by_index(acc, f)
+    if found is not None and acc.index is not None:
+        row_ids = acc.index.page(found[0], page_size, offset, facets=found[1]).row_ids
     elif acc.tag_row_ids:
         ids = journeydb_row_ids(f, index=acc.index)
         if ids is None:  # row ids are 0..n-1 in image_id order
@@ -187,7 +203,7 @@ def gallery_page(store: Store, f: JourneyFilter, page: int, page_size: int) -> G
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     page = max(1, page)
     acc = access(store)
-    ids = journeydb_row_ids(f, index=acc.index) if acc.tag_row_ids and _text_only(acc, f) is None else None
+    ids = journeydb_row_ids(f, index=acc.index) if acc.tag_row_ids and _by_index(acc, f) is None else None
     if ids is None:
         total = count_images(store, f)
         page = min(page, max(1, -(-total // page_size)))
