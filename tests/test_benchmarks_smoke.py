@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from benchmarks import run
@@ -33,3 +34,12 @@ def test_benchmark_runs_and_writes_every_operation(tmp_path: Path) -> None:
     for dataset, step in (("journeydb", "Writing images"), ("visual_genome", "writing objects.parquet")):
         assert step in run._ingest_steps(report.ingest[dataset])
         assert f"Slowest {dataset} ingest steps" in text
+
+
+def test_peak_memory_is_the_childs_own_not_the_benchmarks() -> None:
+    """A large benchmark process must not inflate a small child's peak (Linux keeps ru_maxrss across exec)."""
+    held = b"x" * (400 << 20)  # resident in this process while the child runs
+    child = run.run_measured([sys.executable, "-c", "import time; block = b'y' * (64 << 20); time.sleep(0.5)"])
+    assert child.ok
+    assert 64 < child.peak_rss_mb < 300, child.peak_rss_mb
+    assert len(held) == 400 << 20
