@@ -32,7 +32,6 @@ import tantivy
 INDEX_DIR = "text_index"
 ROW_FIELD = "row_id"
 TEXT_FIELD = "text"
-FACET_KINDS = ("style", "content", "atmosphere", "split", "version", "ar")
 FORMAT_FILE = "explorer.json"  # written after the commit: {"facets": 1}
 # One document per image: row_id, then its text and facet tokens. DuckDB reads images.parquet and builds the
 # facet tokens in bulk (the same MD5 as `facet_term`); no read-ahead of the whole file (Arrow's pre-buffer
@@ -67,7 +66,7 @@ def schema() -> tantivy.Schema:
 
 
 def facet_term(kind: str, value: str) -> str:
-    """The index token of one facet (`kind` one of FACET_KINDS), as DOCS_SQL writes it."""
+    """The index token of one facet, as DOCS_SQL writes it (`kind`: style, content, atmosphere, split, version, ar)."""
     return "f" + hashlib.md5(f"{kind}={value}".encode()).hexdigest()[:16]
 
 
@@ -180,14 +179,13 @@ class TextIndex:
         if not terms:
             return None
         must, should = tantivy.Occur.Must, tantivy.Occur.Should
-        parts = [(must, self._term(TEXT_FIELD, t)) for t in terms]
-        parts += [(must, self._term(TEXT_FIELD, t)) for t in facets.all]
+        parts = [(must, self._term(t)) for t in [*terms, *facets.all]]
         if facets.any:
-            parts.append((must, tantivy.Query.boolean_query([(should, self._term(TEXT_FIELD, t)) for t in facets.any])))
+            parts.append((must, tantivy.Query.boolean_query([(should, self._term(t)) for t in facets.any])))
         return parts[0][1] if len(parts) == 1 else tantivy.Query.boolean_query(parts)
 
-    def _term(self, field: str, term: str) -> tantivy.Query:
-        return tantivy.Query.term_query(self._schema, field, term)
+    def _term(self, term: str) -> tantivy.Query:
+        return tantivy.Query.term_query(self._schema, TEXT_FIELD, term)
 
     def count(self, words: Iterable[str], facets: Facets = Facets()) -> int:
         """Number of images whose prompt or caption holds every word (and that have the `facets`)."""

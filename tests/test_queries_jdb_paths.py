@@ -87,7 +87,11 @@ def test_filtered_answers_and_tags_per_image_match_an_independent_count(sample_s
     assert {v: n for v, n in zip(counts["value"], counts["n"], strict=True) if n} == expected_tags
 
 
-@pytest.mark.parametrize("f", [*FILTERS, JourneyFilter(), JourneyFilter(q="castle")], ids=lambda f: repr(f.to_url()))
+@pytest.mark.parametrize(
+    "f",
+    [*FILTERS, JourneyFilter(), JourneyFilter(q="castle"), JourneyFilter(q="cat", styles=("watercolor",))],
+    ids=lambda f: repr(f.to_url()),
+)
 def test_gallery_page_is_count_and_page(sample_store, f: JourneyFilter) -> None:
     total = jq.count_images(sample_store, f)
     shown = jq.gallery_page(sample_store, f, 2, 5)
@@ -96,9 +100,14 @@ def test_gallery_page_is_count_and_page(sample_store, f: JourneyFilter) -> None:
     assert shown.rows == jq.image_page(sample_store, f, shown.page, 5)
 
 
-def test_gallery_page_past_the_end_shows_the_last_page(sample_store) -> None:
-    f = JourneyFilter(styles=("watercolor",))
+@pytest.mark.parametrize(
+    "f",
+    [JourneyFilter(styles=("watercolor",)), JourneyFilter(q="cat"), JourneyFilter(q="cat", styles=("watercolor",))],
+    ids=lambda f: repr(f.to_url()),
+)
+def test_gallery_page_past_the_end_shows_the_last_page(sample_store, f: JourneyFilter) -> None:
     total = jq.count_images(sample_store, f)
+    assert total > 0
     last = -(-total // 4)
     shown = jq.gallery_page(sample_store, f, 10_000, 4)
     assert shown.page == last
@@ -150,3 +159,15 @@ def test_an_empty_selection_gives_empty_charts(sample_store, monkeypatch: pytest
     assert stats.journeydb_answers(sample_store, f).empty
     assert stats.journeydb_cooccurrence(sample_store, f).frame.empty
     stats.clear_caches()
+
+
+def test_gallery_page_searches_the_text_index_once(sample_store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Count and page of a text search (with a tag: facets) come from one tantivy search."""
+    index = jq.access(sample_store).index
+    assert index is not None and index.has_facets
+    calls: list[str] = []
+    page, count = type(index).page, type(index).count
+    monkeypatch.setattr(type(index), "page", lambda self, *a, **k: calls.append("page") or page(self, *a, **k))
+    monkeypatch.setattr(type(index), "count", lambda self, *a, **k: calls.append("count") or count(self, *a, **k))
+    shown = jq.gallery_page(sample_store, JourneyFilter(q="cat", styles=("watercolor",)), 1, 4)
+    assert shown.total > 0 and calls == ["page"]

@@ -198,24 +198,39 @@ class GalleryPage:
 def gallery_page(store: Store, f: JourneyFilter, page: int, page_size: int) -> GalleryPage:
     """The count of the images matching `f` and page `page` (1-based; past the end: the last page).
 
-    Where the export has tag postings, count and page come from one evaluation of the filter.
+    Where the text index or the tag postings answer `f`, count and page come from one search or one
+    evaluation of the filter.
     """
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     page = max(1, page)
     acc = access(store)
-    ids = journeydb_row_ids(f, index=acc.index) if acc.tag_row_ids and _by_index(acc, f) is None else None
-    if ids is None:
+    found = _by_index(acc, f)
+    ids = journeydb_row_ids(f, index=acc.index) if acc.tag_row_ids and found is None else None
+    index = acc.index
+    if found is not None and index is not None:
+
+        def count_and_page(n: int) -> tuple[int, list[int]]:
+            result = index.page(found[0], page_size, (n - 1) * page_size, facets=found[1])
+            return result.count, result.row_ids
+
+    elif ids is not None:
+        sql = ROW_IDS_COUNT_PAGE_SQL.format(ids=ids[0])
+
+        def count_and_page(n: int) -> tuple[int, list[int]]:
+            total, row_ids = store.rows(sql, [*ids[1], page_size, (n - 1) * page_size])[0]
+            return int(total), list(row_ids)
+
+    else:
         total = count_images(store, f)
         page = min(page, max(1, -(-total // page_size)))
         return GalleryPage(total, page, image_page(store, f, page, page_size) if total else [])
-    sql = ROW_IDS_COUNT_PAGE_SQL.format(ids=ids[0])
-    total, row_ids = store.rows(sql, [*ids[1], page_size, (page - 1) * page_size])[0]
-    last = max(1, -(-int(total) // page_size))
+    total, row_ids = count_and_page(page)
+    last = max(1, -(-total // page_size))
     if page > last:
         page = last
-        total, row_ids = store.rows(sql, [*ids[1], page_size, (page - 1) * page_size])[0]
-    rows = [ImageRow(*row) for row in store.rows(IMAGES_BY_ROW_ID_SQL, [list(row_ids)])] if row_ids else []
-    return GalleryPage(int(total), page, rows)
+        total, row_ids = count_and_page(page)
+    rows = [ImageRow(*row) for row in store.rows(IMAGES_BY_ROW_ID_SQL, [row_ids])] if row_ids else []
+    return GalleryPage(total, page, rows)
 
 
 def tag_counts(store: Store, kind: str, limit: int = MAX_TAG_OPTIONS) -> pd.DataFrame:
