@@ -39,6 +39,7 @@ import psutil
 from benchmarks import generate
 from explorer.config import Settings
 from explorer.filters import AttributeFilter, JourneyFilter, Triple, VGFilter
+from explorer.ingest.common import slowest_steps
 from explorer.queries import filters as qfilters
 from explorer.store import Store
 from explorer.textindex import TextIndex
@@ -498,8 +499,7 @@ def render(report: Report) -> str:
     for dataset in ("journeydb", "visual_genome"):
         steps = _ingest_steps(report.ingest.get(dataset))
         if steps:
-            slowest = sorted(steps.items(), key=lambda item: -item[1])[:6]
-            text = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in slowest)
+            text = slowest_steps(steps, 6)
             meanwhile = " (the text index builds on a thread meanwhile)" if dataset == "journeydb" else ""
             lines += ["", f"Slowest {dataset} ingest steps{meanwhile}: {text}."]
     lines += [

@@ -71,10 +71,8 @@ class IngestReport:
     def render(self, console: Console) -> None:
         """Print the closing summary of an ingest."""
         console.print(f"[bold]{self.dataset}[/bold] ingested in {self.seconds:.1f} s")
-        slowest = sorted(self.steps.items(), key=lambda item: -item[1])[:SLOWEST_STEPS]
-        if slowest:
-            steps = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in slowest)
-            console.print(f"  slowest steps: {steps}", markup=False, highlight=False)
+        if self.steps:
+            console.print(f"  slowest steps: {slowest_steps(self.steps)}", markup=False, highlight=False)
         for table, n in self.rows.items():
             console.print(f"  {table:<24} {n:>12,} rows")
         if self.skipped:
@@ -90,6 +88,12 @@ class IngestReport:
 
 
 SLOWEST_STEPS = 5
+
+
+def slowest_steps(steps: dict[str, float], n: int = SLOWEST_STEPS) -> str:
+    """The `n` longest steps, longest first, as "step 1.2 s, …"."""
+    slowest = sorted(steps.items(), key=lambda item: -item[1])[:n]
+    return ", ".join(f"{step} {seconds:.1f} s" for step, seconds in slowest)
 
 
 def make_progress(enabled: bool = True) -> Progress:
