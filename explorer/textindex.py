@@ -21,21 +21,23 @@ import json
 import re
 import shutil
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import duckdb
+import pyarrow as pa
 import tantivy
 
 INDEX_DIR = "text_index"
 ROW_FIELD = "row_id"
 TEXT_FIELD = "text"
 FORMAT_FILE = "explorer.json"  # written after the commit: {"facets": 1}
-# One document per image: row_id, then its text and facet tokens. DuckDB reads images.parquet and builds the
-# facet tokens in bulk (the same MD5 as `facet_term`); no read-ahead of the whole file (Arrow's pre-buffer
-# held ~800 MB).
+# One document per image: row_id, then its text and facet tokens, from {source}: images.parquet, or any query
+# with its columns (the ingest reads its work database, so the index is built while the tables are written).
+# DuckDB builds the facet tokens in bulk (the same MD5 as `facet_term`); no read-ahead of the whole file
+# (Arrow's pre-buffer held ~800 MB).
 DOCS_SQL = """
 SELECT row_id, concat_ws(' ', prompt_text, caption, array_to_string(list_transform(list_filter(flatten([
         list_transform(coalesce(styles, []), lambda x: 'style=' || x),
@@ -43,7 +45,7 @@ SELECT row_id, concat_ws(' ', prompt_text, caption, array_to_string(list_transfo
         list_transform(coalesce(atmospheres, []), lambda x: 'atmosphere=' || x),
         ['split=' || split, 'version=' || mj_version, 'ar=' || aspect_ratio]]), lambda x: x IS NOT NULL),
     lambda x: 'f' || md5(x)[1:16]), ' ')) AS text
-FROM read_parquet(?)
+FROM {source}
 """
 DOCS_MEMORY_LIMIT = "256MB"
 BATCH_ROWS = 65_536
@@ -88,10 +90,28 @@ def tokens(words: Iterable[str]) -> list[str]:
     return found
 
 
+def docs_sql(source: str) -> str:
+    """The documents (row_id, text) of the rows of `source`, a table or subquery with images.parquet's columns."""
+    return DOCS_SQL.format(source=source)
+
+
 def build(images_parquet: Path, target: Path, *, threads: int = 2) -> int:
     """Index the text (`prompt_text` + `caption`) and facets of every row of `images_parquet` into `target`.
 
     Documents carry the row's `row_id`. Returns the number of documents indexed.
+    """
+    con = duckdb.connect(config={"memory_limit": DOCS_MEMORY_LIMIT, "threads": 1})
+    try:
+        docs = con.sql(docs_sql("read_parquet(?)"), params=[str(images_parquet)]).to_arrow_reader(BATCH_ROWS)
+        return write(docs, target, threads=threads)
+    finally:
+        con.close()
+
+
+def write(docs: Iterable[pa.RecordBatch], target: Path, *, threads: int = 2) -> int:
+    """Index `docs` (batches of `docs_sql`: row_id, text; in any order) into a new index at `target`.
+
+    Returns the number of documents indexed.
     """
     if target.exists():
         shutil.rmtree(target)
@@ -100,15 +120,11 @@ def build(images_parquet: Path, target: Path, *, threads: int = 2) -> int:
     writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=threads)
     new_doc = tantivy.Document
     count = 0
-    con = duckdb.connect(config={"memory_limit": DOCS_MEMORY_LIMIT, "threads": 1})
-    try:
-        for batch in con.sql(DOCS_SQL, params=[str(images_parquet)]).to_arrow_reader(BATCH_ROWS):
-            add = writer.add_document
-            for row_id, text in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
-                add(new_doc(row_id=row_id, text=text or ""))  # keyword form: one call per document
-            count += batch.num_rows
-    finally:
-        con.close()
+    for batch in docs:
+        add = writer.add_document
+        for row_id, text in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
+            add(new_doc(row_id=row_id, text=text or ""))  # keyword form: one call per document
+        count += batch.num_rows
     writer.commit()
     writer.wait_merging_threads()
     (target / FORMAT_FILE).write_text(json.dumps({"facets": 1}), encoding="utf-8")
@@ -228,21 +244,26 @@ class TextIndex:
 
 
 class BackgroundBuild:
-    """`build` on a thread, so the index is made while the ingest writes its other tables."""
+    """`write` on a thread, so the index is made while the ingest writes its tables.
 
-    def __init__(self, images_parquet: Path, target: Path, *, threads: int = 2) -> None:
+    `docs` is called on that thread and returns the batches to index (see `write`).
+    """
+
+    def __init__(self, docs: Callable[[], Iterable[pa.RecordBatch]], target: Path, *, threads: int = 2) -> None:
         self._docs = 0
         self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(images_parquet, target, threads), name="text-index", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, args=(docs, target, threads), name="text-index", daemon=True)
         self._thread.start()
 
-    def _run(self, images_parquet: Path, target: Path, threads: int) -> None:
+    def _run(self, docs: Callable[[], Iterable[pa.RecordBatch]], target: Path, threads: int) -> None:
         try:
-            self._docs = build(images_parquet, target, threads=threads)
+            self._docs = write(docs(), target, threads=threads)
         except BaseException as err:  # re-raised by wait() in the ingest's thread
             self._error = err
+
+    def abandon(self) -> None:
+        """Wait for the thread to end, dropping its result or error (after the caller stopped its reader)."""
+        self._thread.join()
 
     def wait(self) -> int:
         """Block until the index is committed; return its document count (re-raises a build failure)."""

@@ -244,7 +244,8 @@ def test_questions(ingested: tuple[Path, IngestReport]) -> None:
         {"image_id": ID_A, "split": "train", "kind": "style", "qa_index": 0, "question": "Which style?",
          "options": ["a", "b", "c", "d"], "answer": "B", "row_id": _image(folder, ID_A)["row_id"]}
     ]  # fmt: skip
-    assert [r["image_id"] for r in rows] == sorted(r["image_id"] for r in rows)
+    stored = _file_order(folder, "questions", "row_id, kind, qa_index")
+    assert stored == sorted(stored, key=lambda r: (r[0], r[1] != "style", r[2])) and len(stored) == len(rows)
 
 
 def test_questions_carry_their_image_row_id(ingested: tuple[Path, IngestReport]) -> None:
@@ -286,13 +287,25 @@ def test_tags_and_counts(ingested: tuple[Path, IngestReport]) -> None:
     assert counts[("content", "castle")] >= 1
 
 
-def test_images_sorted_by_id(ingested: tuple[Path, IngestReport]) -> None:
+def _file_order(folder: Path, table: str, columns: str) -> list[tuple[Any, ...]]:
+    """The rows of a table as stored (no ORDER BY; single-threaded, so in file order)."""
+    con = duckdb.connect(config={"threads": 1})
+    return con.execute(f"SELECT {columns} FROM read_parquet(?)", [str(folder / f"{table}.parquet")]).fetchall()
+
+
+def test_images_are_in_release_order_with_row_ids(ingested: tuple[Path, IngestReport]) -> None:
     folder, _ = ingested
-    con = duckdb.connect()
-    ids = [
-        r[0] for r in con.execute("SELECT image_id FROM read_parquet(?)", [str(folder / "images.parquet")]).fetchall()
-    ]
-    assert ids == sorted(ids)
+    rows = _file_order(folder, "images", "image_id, split, row_id")
+    assert [r[2] for r in rows] == list(range(len(rows)))
+    # train lines in order (line 2 is ID_B, then the kept odd records), then valid, then test
+    assert [r[0] for r in rows[:2]] == [ID_A, ID_B]
+    splits = [r[1] for r in rows]
+    assert splits == sorted(splits, key=["train", "valid", "test"].index)
+    assert rows[splits.index("valid")][0] == ID_VALID_IMG
+    # image_ids.parquet: every image once, sorted by image_id, with the row_id of its images row
+    ids = _file_order(folder, "image_ids", "image_id, row_id")
+    assert [i for i, _ in ids] == sorted(r[0] for r in rows)
+    assert dict(ids) == {r[0]: r[2] for r in rows}
 
 
 def test_jsonl_preferred_over_tgz(tmp_path: Path) -> None:

@@ -77,7 +77,8 @@ def test_fast_paths_match_the_generic_sql(sample_store, f: JourneyFilter) -> Non
     """Index/postings answers equal the one-statement SQL over images (same index, image_id semi-joins)."""
     where, params = journeydb_where(f, index=q.access(sample_store).index)
     expected = [
-        r[0] for r in sample_store.rows(f"SELECT i.image_id FROM journeydb_images i WHERE {where} ORDER BY 1", params)
+        r[0]
+        for r in sample_store.rows(f"SELECT i.image_id FROM journeydb_images i WHERE {where} ORDER BY i.row_id", params)
     ]
     assert q.count_images(sample_store, f) == len(expected)
     shown = [row.image_id for page in (1, 2) for row in q.image_page(sample_store, f, page, 7)]

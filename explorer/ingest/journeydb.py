@@ -26,7 +26,6 @@ files that exist are opened (header only) for their size.
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import tempfile
@@ -36,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -73,7 +73,6 @@ MEMORY_LIMIT = "1000MB"
 # Small row groups for the per-image tables: a lookup of one image (or of one page's 48 row ids) then
 # decompresses a few thousand rows per column instead of the default 122,880 (see docs/EXPORT.md).
 IMAGE_ROW_GROUP = 16_384
-SORT_CHUNK = 500_000  # images per sorted range when writing images/questions (see `_write_sorted`)
 TAG_ROW_GROUP = 65_536
 
 # Skip reasons (whole record dropped) and issues (record kept, a field nulled or emptied).
@@ -239,17 +238,17 @@ SELECT $2, $3,
 FROM texts
 """
 
-# The questions of every kept record, from the Task3 lists parsed with it; {range} restricts image_id
-# (see `_write_sorted`).
+# The questions of every kept record, from the Task3 lists parsed with it, in file order (style before
+# content, then qa_index: the order of the unnested lists); `rid` is numbered into row_id by `_write_questions`.
 QUESTIONS_SQL = f"""
-    WITH kept AS (SELECT image_id, split, t3 FROM rec WHERE status IS NULL AND {{range}}),
+    WITH kept AS (SELECT rowid AS rid, image_id, split, t3 FROM rec WHERE status IS NULL),
     by_kind AS (
-        SELECT image_id, split, row_id,
+        SELECT rid, image_id, split,
             unnest([{{'kind': 'style', 'qas': t3."{QA_KINDS["style"]}"}},
                     {{'kind': 'content', 'qas': t3."{QA_KINDS["content"]}"}}]) AS k
-        FROM kept JOIN row_ids USING (image_id)
+        FROM kept
     ), q AS (
-        SELECT image_id, split, row_id, k.kind AS kind, unnest(k.qas) AS qa, unnest(range(len(k.qas))) AS qa_index
+        SELECT rid, image_id, split, k.kind AS kind, unnest(k.qas) AS qa, unnest(range(len(k.qas))) AS qa_index
         FROM by_kind WHERE len(k.qas) > 0
     )
     SELECT image_id, split, kind, qa_index::INTEGER AS qa_index, qa.Question AS question,
@@ -258,9 +257,8 @@ QUESTIONS_SQL = f"""
              THEN [qa.Options.A, qa.Options.B, qa.Options.C, qa.Options.D]
              ELSE list_filter([qa.Options.A, qa.Options.B, qa.Options.C, qa.Options.D], lambda o: o IS NOT NULL)
         END AS options,
-        nullif(trim(qa.Answer), '') AS answer, row_id
+        nullif(trim(qa.Answer), '') AS answer, rid
     FROM q WHERE qa.Question IS NOT NULL AND NOT is_jsonish(qa.Question)
-    ORDER BY image_id, kind DESC, qa_index
 """
 
 # rowid order is (split order, line) order: the first of each image_id is kept.
@@ -300,32 +298,59 @@ SELECT tail,
     {_PARAMS["seed"]} AS seed
 FROM (SELECT DISTINCT tail FROM rec WHERE status IS NULL AND tail IS NOT NULL)
 """
-IMAGES_SQL = """
-    WITH t AS (SELECT * FROM rec WHERE status IS NULL AND {range})
-    SELECT t.image_id, split, img_path, prompt, prompt_text, caption, styles, contents, atmospheres, others,
-        p.mj_version, p.aspect_ratio, p.quality, p.stylize, p.chaos, p.seed, t.tail AS mj_params, prompt_words,
-        CASE WHEN prompt IS NOT NULL THEN hash(prompt) END AS prompt_hash,
-        s.width::INTEGER AS width, s.height::INTEGER AS height, r.row_id,
+# images.parquet is written in file order (the order of row_id) from two streams of the kept records, both in
+# rowid order: the wide columns from a plain scan (which keeps the table's order), and the columns that need a
+# join (the parameters of the tail, the image size) sorted by rid, which is narrow and cheap to sort.
+# `_write_images` checks that the two line up. Sorting the wide rows instead took ~50 s at full scale.
+IMAGES_WIDE_SQL = """
+    SELECT rowid AS rid, image_id, split, img_path, prompt, prompt_text, caption, styles, contents, atmospheres,
+        others, tail AS mj_params, prompt_words, CASE WHEN prompt IS NOT NULL THEN hash(prompt) END AS prompt_hash,
         (len(styles) + len(contents) + len(atmospheres) + len(others))::INTEGER AS n_tags
-    FROM t JOIN row_ids AS r ON t.image_id = r.image_id
-        LEFT JOIN sizes AS s ON t.image_id = s.image_id LEFT JOIN params AS p ON t.tail = p.tail
-    ORDER BY r.row_id
+    FROM rec WHERE status IS NULL
 """
+IMAGES_JOINED_SQL = """
+    SELECT t.rowid AS rid, p.mj_version, p.aspect_ratio, p.quality, p.stylize, p.chaos, p.seed,
+        s.width::INTEGER AS width, s.height::INTEGER AS height
+    FROM rec AS t LEFT JOIN sizes AS s ON t.image_id = s.image_id LEFT JOIN params AS p ON t.tail = p.tail
+    WHERE t.status IS NULL
+    ORDER BY rid
+"""
+IMAGE_COLUMNS = (
+    "image_id", "split", "img_path", "prompt", "prompt_text", "caption", "styles", "contents", "atmospheres",
+    "others", "mj_version", "aspect_ratio", "quality", "stylize", "chaos", "seed", "mj_params", "prompt_words",
+    "prompt_hash", "width", "height", "row_id", "n_tags",
+)  # fmt: skip
 
-# The position of each image in images.parquet (sorted by image_id): the key of the text index.
+# row_id: the position of each kept image in images.parquet, i.e. in file order (splits in order, then lines),
+# by the rowid (`rid`) of its record: the later passes join on that integer, not on the image_id string.
 ROW_IDS_SQL = """
 CREATE TABLE row_ids AS
-SELECT image_id, (row_number() OVER (ORDER BY image_id) - 1)::BIGINT AS row_id FROM rec WHERE status IS NULL
+SELECT rowid AS rid, image_id, (row_number() OVER (ORDER BY rowid) - 1)::BIGINT AS row_id
+FROM rec WHERE status IS NULL
 """
+# The text index's documents come from the work database (textindex.docs_sql over images.parquet's columns),
+# so the index is built while images.parquet and the other tables are written.
+INDEX_SOURCE_SQL = """(
+    SELECT r.row_id, t.prompt_text, t.caption, t.styles, t.contents, t.atmospheres, t.split,
+        p.mj_version, p.aspect_ratio
+    FROM rec AS t JOIN row_ids AS r ON t.rowid = r.rid LEFT JOIN params AS p ON t.tail = p.tail
+    WHERE t.status IS NULL)"""
+# image_ids.parquet: image_id -> row_id, sorted by image_id, so a lookup of one image by its id reads one small
+# row group here and then one row group of images.parquet by row_id.
+IMAGE_IDS_SQL = """
+COPY (SELECT image_id, row_id FROM row_ids ORDER BY image_id)
+TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {row_group})
+"""
+IMAGE_IDS_ROW_GROUP = 8_192
 
 # Every (image, kind, tag) once, keyed by row_id.
 _TAG_ROWS = """
 SELECT r.row_id, t.kind, unnest(t.tags) AS tag FROM (
-    SELECT image_id, 'style' AS kind, styles AS tags FROM rec WHERE status IS NULL
-    UNION ALL SELECT image_id, 'content', contents FROM rec WHERE status IS NULL
-    UNION ALL SELECT image_id, 'atmosphere', atmospheres FROM rec WHERE status IS NULL
-    UNION ALL SELECT image_id, 'other', others FROM rec WHERE status IS NULL) AS t
-    JOIN row_ids AS r ON t.image_id = r.image_id
+    SELECT rowid AS rid, 'style' AS kind, styles AS tags FROM rec WHERE status IS NULL
+    UNION ALL SELECT rowid, 'content', contents FROM rec WHERE status IS NULL
+    UNION ALL SELECT rowid, 'atmosphere', atmospheres FROM rec WHERE status IS NULL
+    UNION ALL SELECT rowid, 'other', others FROM rec WHERE status IS NULL) AS t
+    JOIN row_ids AS r ON t.rid = r.rid
 WHERE len(t.tags) > 0
 """
 # The distinct tags numbered in (kind, tag) order, with their image counts (tags are unique per image).
@@ -669,50 +694,85 @@ def _image_size(path: Path, root: Path) -> tuple[int, int] | None:
         return None
 
 
-def _chunk_bounds(con: duckdb.DuckDBPyConnection) -> list[tuple[str | None, str | None]]:
-    """Consecutive image_id ranges [lo, hi) of `SORT_CHUNK` kept images each (None: unbounded)."""
-    starts = [
-        row[0]
-        for row in con.execute(
-            "SELECT image_id FROM row_ids WHERE row_id % ? = 0 AND row_id > 0 ORDER BY row_id", [SORT_CHUNK]
-        ).fetchall()
-    ]
-    edges: list[str | None] = [None, *starts, None]
-    return list(itertools.pairwise(edges))
+class _Aligned:
+    """Rows of a batch stream taken in slices of any length (to line one stream up with another)."""
+
+    def __init__(self, reader: pa.RecordBatchReader) -> None:
+        self._reader = reader
+        self._pending: list[pa.RecordBatch] = []
+        self._rows = 0
+
+    def take(self, n: int) -> pa.Table:
+        while self._rows < n:
+            batch = self._reader.read_next_batch()  # StopIteration when the stream is shorter: a bug, not data
+            self._pending.append(batch)
+            self._rows += batch.num_rows
+        table = pa.Table.from_batches(self._pending, schema=self._reader.schema)
+        rest = table.slice(n)
+        self._pending = rest.to_batches()
+        self._rows = rest.num_rows
+        return table.slice(0, n)
 
 
-def _write_sorted(
-    con: duckdb.DuckDBPyConnection,
-    sql: str,
-    path: Path,
-    bounds: list[tuple[str | None, str | None]],
-    bars: Progress,
-    description: str,
-) -> None:
-    """Write the sorted `sql` (its `{range}` a condition on image_id) to `path`, one image_id range at a time.
+def _ordered(rid: pa.Array, last: int) -> int:
+    """The last rid of `rid`, after checking that the stream's rids never go down (file order kept)."""
+    values = rid.to_numpy()
+    if len(values) and (values[0] < last or (len(values) > 1 and bool(np.any(np.diff(values) < 0)))):
+        raise IngestError("internal error: DuckDB returned the records out of file order; nothing was published.")
+    return int(values[-1]) if len(values) else last
 
-    One ORDER BY over millions of wide rows spills gigabytes to disk under the memory limit; ranges of
-    `SORT_CHUNK` images sort in memory and, written in range order, give the same file.
-    """
-    task = bars.add_task(description, total=len(bounds))
-    writer: pq.ParquetWriter | None = None
+
+def _write_images(con: duckdb.DuckDBPyConnection, path: Path, bars: Progress) -> None:
+    """images.parquet in file order (row_id 0, 1, …), from the wide and the joined stream (see IMAGES_WIDE_SQL)."""
+    task = bars.add_task("Writing images", total=1)
+    cursor = con.cursor()
+    joined_reader = cursor.sql(IMAGES_JOINED_SQL).to_arrow_reader(IMAGE_ROW_GROUP)
+    joined = _Aligned(joined_reader)
+    con.execute("SET preserve_insertion_order = true")
     try:
-        for n, (lo, hi) in enumerate(bounds, 1):
-            condition = " AND ".join(
-                [*(["image_id >= $lo"] if lo is not None else []), *(["image_id < $hi"] if hi is not None else [])]
-            )
-            params = {k: v for k, v in (("lo", lo), ("hi", hi)) if v is not None}
-            reader = con.sql(sql.replace("{range}", condition or "TRUE"), params=params).to_arrow_reader(
-                IMAGE_ROW_GROUP
-            )
-            if writer is None:
-                writer = pq.ParquetWriter(path, reader.schema, compression="zstd", **_encoding(reader.schema))
-            for batch in reader:
-                writer.write_batch(batch, row_group_size=IMAGE_ROW_GROUP)
-            bars.update(task, completed=n)
+        wide = con.sql(IMAGES_WIDE_SQL).to_arrow_reader(IMAGE_ROW_GROUP)
+        fields = {f.name: f for f in [*wide.schema, *joined_reader.schema, pa.field("row_id", pa.int64())]}
+        schema = pa.schema([fields[name] for name in IMAGE_COLUMNS])
+        row_id = 0
+        last = -1
+        with pq.ParquetWriter(path, schema, compression="zstd", **_encoding(schema)) as writer:
+            for batch in wide:
+                extra = joined.take(batch.num_rows)
+                if not batch.column("rid").equals(extra.column("rid").combine_chunks()):
+                    raise IngestError("internal error: the image streams do not line up; nothing was published.")
+                last = _ordered(batch.column("rid"), last)
+                columns = {name: batch.column(name) for name in batch.schema.names}
+                columns.update({name: extra.column(name).combine_chunks() for name in extra.schema.names})
+                columns["row_id"] = pa.array(np.arange(row_id, row_id + batch.num_rows), pa.int64())
+                row_id += batch.num_rows
+                out = pa.record_batch([columns[name] for name in IMAGE_COLUMNS], schema=schema)
+                writer.write_batch(out, row_group_size=IMAGE_ROW_GROUP)
     finally:
-        if writer is not None:
-            writer.close()
+        con.execute("SET preserve_insertion_order = false")
+        cursor.close()
+    bars.update(task, completed=1)
+
+
+def _write_questions(con: duckdb.DuckDBPyConnection, path: Path, bars: Progress) -> None:
+    """questions.parquet in file order, each question numbered with its image's row_id (from its record's rid)."""
+    task = bars.add_task("Writing questions", total=1)
+    kept = con.sql("SELECT rid FROM row_ids ORDER BY row_id").to_arrow_table().column(0).to_numpy()
+    con.execute("SET preserve_insertion_order = true")
+    try:
+        reader = con.sql(QUESTIONS_SQL).to_arrow_reader(IMAGE_ROW_GROUP)
+        names = [name for name in reader.schema.names if name != "rid"] + ["row_id"]
+        schema = pa.schema([*(reader.schema.field(name) for name in names[:-1]), pa.field("row_id", pa.int64())])
+        last = -1
+        with pq.ParquetWriter(path, schema, compression="zstd", **_encoding(schema)) as writer:
+            for batch in reader:
+                rid = batch.column("rid")
+                last = _ordered(rid, last)
+                row_id = pa.array(np.searchsorted(kept, rid.to_numpy()), pa.int64())
+                columns = [batch.column(name) for name in names[:-1]]
+                writer.write_batch(pa.record_batch([*columns, row_id], schema=schema), row_group_size=IMAGE_ROW_GROUP)
+    finally:
+        con.execute("SET preserve_insertion_order = false")
+    bars.update(task, completed=1)
 
 
 # Columns with (nearly) one value per row are stored without a dictionary. Arrow dictionary-encodes every
@@ -763,24 +823,42 @@ def _write_tags(con: duckdb.DuckDBPyConnection, tags_path: Path, tag_ids_path: P
 def _write_tables(
     con: duckdb.DuckDBPyConnection, folder: Path, sources: dict[str, Path], report: IngestReport, bars: Progress
 ) -> None:
-    """COPY the five tables to Parquet and record their row counts."""
-    names = ("images", "questions", "tags", "tag_ids", "tag_counts")
+    """Write the six tables and the text index, and record the tables' row counts."""
+    names = ("images", "image_ids", "questions", "tags", "tag_ids", "tag_counts")
     targets = {name: folder / f"{name}.parquet" for name in names}
     _run_with_progress(con, ROW_IDS_SQL, None, bars, "Numbering images")
-    bounds = _chunk_bounds(con)
     _run_with_progress(con, CREATE_PARAMS_SQL, None, bars, "Parsing parameters")
-    _write_sorted(con, IMAGES_SQL, targets["images"], bounds, bars, "Writing images")
-    # The text index (the longest step) is built from images.parquet on a thread while DuckDB writes
-    # the other tables, so images go first.
-    text_index = textindex.BackgroundBuild(targets["images"], folder / textindex.INDEX_DIR)
-    _write_sorted(con, QUESTIONS_SQL, targets["questions"], bounds, bars, "Writing questions")
-    con.execute("ALTER TABLE rec DROP COLUMN t3")  # the question lists are the bulk of rec
-    _run_with_progress(con, TAG_DICT_SQL, None, bars, "Collecting tags")
-    _write_tags(con, targets["tags"], targets["tag_ids"], bars)
-    _run_with_progress(con, TAG_COUNTS_SQL.format(path=targets["tag_counts"]), None, bars, "Counting tags")
-    task = bars.add_task("Indexing prompt and caption text", total=1)
-    text_index.wait()
-    bars.update(task, completed=1)
+    # The text index (the longest step) reads the work database on its own cursor and is built on a thread
+    # while this one writes the tables.
+    docs = con.cursor()
+    text_index = textindex.BackgroundBuild(
+        lambda: docs.sql(textindex.docs_sql(INDEX_SOURCE_SQL)).to_arrow_reader(textindex.BATCH_ROWS),
+        folder / textindex.INDEX_DIR,
+    )
+    try:
+        _write_images(con, targets["images"], bars)
+        sql = IMAGE_IDS_SQL.format(path=_sql_path(targets["image_ids"]), row_group=IMAGE_IDS_ROW_GROUP)
+        _run_with_progress(con, sql, None, bars, "Writing image ids")
+        _write_questions(con, targets["questions"], bars)
+        _run_with_progress(con, TAG_DICT_SQL, None, bars, "Collecting tags")
+        _write_tags(con, targets["tags"], targets["tag_ids"], bars)
+        _run_with_progress(
+            con, TAG_COUNTS_SQL.format(path=_sql_path(targets["tag_counts"])), None, bars, "Counting tags"
+        )
+        task = bars.add_task("Indexing prompt and caption text", total=1)
+        text_index.wait()
+        bars.update(task, completed=1)
+    except BaseException:
+        docs.interrupt()  # stop the index's reader before its cursor goes away
+        text_index.abandon()
+        raise
+    finally:
+        docs.close()
     for name, path in targets.items():
         (rows,) = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()  # type: ignore[misc]
         report.rows[name] = int(rows)
+
+
+def _sql_path(path: Path) -> str:
+    """`path` for a COPY … TO '…' literal (COPY takes no parameter there): quotes doubled."""
+    return str(path).replace("'", "''")

@@ -47,15 +47,18 @@ IMAGES_BY_ROW_ID_SQL = (
     "SELECT i.image_id, i.img_path, i.prompt_text, i.caption, i.split"
     " FROM journeydb_images i WHERE i.row_id IN (SELECT unnest(?::BIGINT[])) ORDER BY i.row_id"
 )
-SAMPLE_SQL = (
+_SAMPLE_COLUMNS = (
     "SELECT image_id, split, img_path, prompt, prompt_text, caption, styles, contents, atmospheres, others,"
     " mj_version, aspect_ratio, quality, stylize, chaos, seed, mj_params, prompt_hash, width, height"
-    " FROM journeydb_images WHERE image_id = ?"
+    " FROM journeydb_images"
 )
-QUESTIONS_SQL = (
-    "SELECT kind, qa_index, question, options, answer FROM journeydb_questions"
-    " WHERE image_id = ? ORDER BY kind = 'content', qa_index"
-)
+_QUESTION_COLUMNS = "SELECT kind, qa_index, question, options, answer FROM journeydb_questions"
+SAMPLE_SQL = f"{_SAMPLE_COLUMNS} WHERE image_id = ?"
+QUESTIONS_SQL = f"{_QUESTION_COLUMNS} WHERE image_id = ? ORDER BY kind = 'content', qa_index"
+# Exports with image_ids.parquet (schema 2: images in file order): image_id -> row_id, then both tables by row_id.
+IMAGE_ROW_ID_SQL = "SELECT row_id FROM journeydb_image_ids WHERE image_id = ?"
+SAMPLE_BY_ROW_ID_SQL = f"{_SAMPLE_COLUMNS} WHERE row_id = ?"
+QUESTIONS_BY_ROW_ID_SQL = f"{_QUESTION_COLUMNS} WHERE row_id = ? ORDER BY kind = 'content', qa_index"
 SAME_PROMPT_SQL = (
     "SELECT image_id, img_path, prompt_text, caption, split FROM journeydb_images"
     " WHERE prompt_hash = ? AND image_id <> ? ORDER BY image_id LIMIT ?"
@@ -72,13 +75,15 @@ class Access:
     """What an export offers beyond the base tables (older exports lack some; see docs/EXPORT.md).
 
     `index`: the text index; `tag_row_ids`: tag postings by row_id (`tag_ids.parquet`); `n_tags`: the images
-    column; `question_row_ids`: questions carry their image's row_id.
+    column; `question_row_ids`: questions carry their image's row_id; `image_ids`: the image_id -> row_id
+    table (`image_ids.parquet`, images in file order).
     """
 
     index: TextIndex | None = None
     tag_row_ids: bool = False
     n_tags: bool = False
     question_row_ids: bool = False
+    image_ids: bool = False
 
 
 def _columns(path: Path) -> frozenset[str]:
@@ -95,6 +100,7 @@ def _access(folder: Path) -> Access:
         (folder / "tag_ids.parquet").is_file(),
         "n_tags" in _columns(folder / "images.parquet"),
         "row_id" in _columns(folder / "questions.parquet"),
+        (folder / "image_ids.parquet").is_file(),
     )
 
 
@@ -164,7 +170,7 @@ class ImageRow:
 
 
 def image_page(store: Store, f: JourneyFilter, page: int, page_size: int) -> list[ImageRow]:
-    """One page (1-based) of the images matching `f`, in image_id order."""
+    """One page (1-based) of the images matching `f`, in row_id order (the release's; image_id before schema 2)."""
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     offset = (max(1, page) - 1) * page_size
     acc = access(store)
@@ -173,7 +179,7 @@ def image_page(store: Store, f: JourneyFilter, page: int, page_size: int) -> lis
         row_ids = acc.index.page(found[0], page_size, offset, facets=found[1]).row_ids
     elif acc.tag_row_ids:
         ids = journeydb_row_ids(f, index=acc.index)
-        if ids is None:  # row ids are 0..n-1 in image_id order
+        if ids is None:  # row ids are 0..n-1
             row_ids = list(range(offset, offset + page_size))
         else:
             row_ids = [r[0] for r in store.rows(ROW_IDS_PAGE_SQL.format(ids=ids[0]), [*ids[1], page_size, offset])]
@@ -296,9 +302,18 @@ class Sample:
 
 def sample(store: Store, image_id: str) -> Sample | None:
     """The image `image_id` with its tags, parameters and questions; None when there is no such image."""
+    acc = access(store)
+    if acc.image_ids and acc.question_row_ids:
+        found = store.rows(IMAGE_ROW_ID_SQL, [image_id])
+        if not found:
+            return None
+        key: list[object] = [found[0][0]]
+        sample_sql, questions_sql = SAMPLE_BY_ROW_ID_SQL, QUESTIONS_BY_ROW_ID_SQL
+    else:
+        key, sample_sql, questions_sql = [image_id], SAMPLE_SQL, QUESTIONS_SQL
     # The two lookups are independent: run them side by side (DuckDB releases the GIL while it reads).
-    questions_future = _LOOKUPS.submit(store.rows, QUESTIONS_SQL, [image_id])
-    rows = store.rows(SAMPLE_SQL, [image_id])
+    questions_future = _LOOKUPS.submit(store.rows, questions_sql, key)
+    rows = store.rows(sample_sql, key)
     question_rows = questions_future.result()
     if not rows:
         return None
