@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from explorer.filters import JourneyFilter, VGFilter
+from explorer.queries import journeydb as jq
 from explorer.queries.filters import journeydb_where
 from explorer.queries.visual_genome import filter_where
 from explorer.store import QueryError, Store
@@ -40,10 +41,11 @@ TABLES: dict[str, dict[str, str]] = {
 """Per dataset: what a tabular export holds -> label."""
 
 # {where} is a fixed fragment from explorer.queries.filters over alias `i`; values travel in params.
-JDB_IMAGES_SQL = "SELECT i.* FROM journeydb_images i WHERE {where} ORDER BY i.image_id LIMIT ?"
+# {order}: JourneyDB rows come in the gallery's order, row_id (image_id in exports without it; `_jdb_order`).
+JDB_IMAGES_SQL = "SELECT i.* FROM journeydb_images i WHERE {where} ORDER BY i.{order} LIMIT ?"
 JDB_IMAGES_COUNT_SQL = "SELECT count(*) FROM journeydb_images i WHERE {where}"
 JDB_IMAGES_QUESTIONS_SQL = """
-WITH sel AS (SELECT i.* FROM journeydb_images i WHERE {where} ORDER BY i.image_id LIMIT ?),
+WITH sel AS (SELECT i.* FROM journeydb_images i WHERE {where} ORDER BY i.{order} LIMIT ?),
 qs AS (
     SELECT image_id,
            list({{'kind': kind, 'qa_index': qa_index, 'question': question, 'options': options, 'answer': answer}}
@@ -51,7 +53,7 @@ qs AS (
     FROM journeydb_questions WHERE image_id IN (SELECT image_id FROM sel) GROUP BY image_id
 )
 SELECT sel.*, coalesce(qs.questions, []) AS questions
-FROM sel LEFT JOIN qs ON qs.image_id = sel.image_id ORDER BY sel.image_id
+FROM sel LEFT JOIN qs ON qs.image_id = sel.image_id ORDER BY sel.{order}
 """
 VG_IMAGES_SQL = "SELECT i.* FROM vg_images i WHERE {where} ORDER BY i.image_id LIMIT ?"
 VG_IMAGES_COUNT_SQL = "SELECT count(*) FROM vg_images i WHERE {where}"
@@ -116,6 +118,11 @@ def _where(store: Store, dataset: str, f: JourneyFilter | VGFilter) -> tuple[str
     if dataset == "visual_genome" and isinstance(f, VGFilter):
         return filter_where(store, f)
     raise ValueError(f"no export for dataset {dataset!r} with {type(f).__name__}")
+
+
+def _jdb_order(store: Store) -> str:
+    """The column JourneyDB exports are ordered by: row_id (the gallery's order) where the export has it."""
+    return "row_id" if jq.access(store).tag_row_ids else "image_id"
 
 
 def _select_and_count(dataset: str, table: str, fmt: str) -> tuple[str, str, str]:
@@ -198,6 +205,7 @@ def export_view(
     except OSError as err:
         raise QueryError(f"Cannot write to the downloads folder {folder}: {err.strerror}") from err
     path = folder / f"{secrets.token_hex(8)}-{name}"  # the token keeps sessions from overwriting each other
-    sql = COPY_SQL.format(select=select.format(where=where), options=FORMATS[fmt][1])
+    order = _jdb_order(store) if dataset == "journeydb" else "image_id"
+    sql = COPY_SQL.format(select=select.format(where=where, order=order), options=FORMATS[fmt][1])
     store.rows(sql, [*params, limit, str(path)], timeout=timeout)
     return ExportFile(path, name, FORMATS[fmt][2], rows, unit, path.stat().st_size)

@@ -20,6 +20,7 @@ from explorer.exports import (
     tables,
 )
 from explorer.filters import AttributeFilter, JourneyFilter, VGFilter
+from explorer.queries import journeydb as jq
 from explorer.queries.filters import journeydb_where, vg_where
 from explorer.store import Store
 
@@ -51,6 +52,16 @@ def test_limit_is_respected(sample_store: Store, fmt: str) -> None:
     out = export_view(sample_store, "visual_genome", VGFilter(), table="objects", fmt=fmt, limit=7)
     assert out.rows == 7 == _rows_in(out.path, fmt)
     assert out.file_name == f"visual_genome-objects_all_7rows.{fmt}"
+
+
+@pytest.mark.parametrize("table", ["images", "images_questions"])
+def test_a_limited_journeydb_export_holds_the_gallery_first_page(sample_store: Store, table: str) -> None:
+    f = JourneyFilter(split="train")
+    shown = [row.image_id for row in jq.gallery_page(sample_store, f, 1, 9).rows]
+    out = export_view(sample_store, "journeydb", f, table=table, fmt="parquet", limit=9)
+    exported = duckdb.connect(config={"threads": 1}).execute(f"SELECT image_id FROM read_parquet('{out.path}')")
+    assert [r[0] for r in exported.fetchall()] == shown and len(shown) == 9
+    assert shown != sorted(shown)  # the release's order, not image_id's
 
 
 def test_journeydb_questions_travel_with_their_images(sample_store: Store) -> None:
