@@ -39,14 +39,14 @@ FORMAT_FILE = "explorer.json"  # written after the commit: {"facets": 1}
 # DuckDB builds the facet tokens in bulk (the same MD5 as `facet_term`); no read-ahead of the whole file
 # (Arrow's pre-buffer held ~800 MB).
 DOCS_SQL = """
-SELECT row_id, concat_ws(' ', prompt_text, caption,
-    array_to_string(list_transform(styles, lambda x: 'f' || md5('style=' || x)[1:16]), ' '),
-    array_to_string(list_transform(contents, lambda x: 'f' || md5('content=' || x)[1:16]), ' '),
-    array_to_string(list_transform(atmospheres, lambda x: 'f' || md5('atmosphere=' || x)[1:16]), ' '),
-    'f' || md5('split=' || split)[1:16], 'f' || md5('version=' || mj_version)[1:16],
-    'f' || md5('ar=' || aspect_ratio)[1:16]) AS text
+SELECT row_id, concat_ws(' ', prompt_text, caption, array_to_string(list_transform(list_filter(flatten([
+        list_transform(coalesce(styles, []), lambda x: 'style=' || x),
+        list_transform(coalesce(contents, []), lambda x: 'content=' || x),
+        list_transform(coalesce(atmospheres, []), lambda x: 'atmosphere=' || x),
+        ['split=' || split, 'version=' || mj_version, 'ar=' || aspect_ratio]]), lambda x: x IS NOT NULL),
+    lambda x: 'f' || md5(x)[1:16]), ' ')) AS text
 FROM {source}
-"""  # concat_ws skips the NULLs: no list, no split, no version, no ratio
+"""
 DOCS_MEMORY_LIMIT = "256MB"
 BATCH_ROWS = 65_536
 WRITER_HEAP_BYTES = 128 << 20  # split between the writer threads; bounds the index's share of ingest RSS

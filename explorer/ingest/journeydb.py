@@ -343,26 +343,26 @@ TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {row_group})
 """
 IMAGE_IDS_ROW_GROUP = 8_192
 
-# Every (image, kind, tag) once: {key} is the record's rowid (enough to count) or its row_id (a join).
+# Every (image, kind, tag) once, keyed by row_id.
 _TAG_ROWS = """
-SELECT {key}, k.kind AS kind, unnest(k.tags) AS tag FROM (
-    SELECT {source}, unnest([{{'kind': 'style', 'tags': t.styles}}, {{'kind': 'content', 'tags': t.contents}},
-                             {{'kind': 'atmosphere', 'tags': t.atmospheres}}, {{'kind': 'other', 'tags': t.others}}]) AS k
-    FROM rec AS t {join} WHERE t.status IS NULL)
-WHERE len(k.tags) > 0
+SELECT r.row_id, t.kind, unnest(t.tags) AS tag FROM (
+    SELECT rowid AS rid, 'style' AS kind, styles AS tags FROM rec WHERE status IS NULL
+    UNION ALL SELECT rowid, 'content', contents FROM rec WHERE status IS NULL
+    UNION ALL SELECT rowid, 'atmosphere', atmospheres FROM rec WHERE status IS NULL
+    UNION ALL SELECT rowid, 'other', others FROM rec WHERE status IS NULL) AS t
+    JOIN row_ids AS r ON t.rid = r.rid
+WHERE len(t.tags) > 0
 """
-_TAG_ROWS_BY_RID = _TAG_ROWS.format(key="rid", source="t.rowid AS rid", join="")
-_TAG_ROWS_BY_ROW_ID = _TAG_ROWS.format(key="row_id", source="r.row_id", join="JOIN row_ids AS r ON t.rowid = r.rid")
 # The distinct tags numbered in (kind, tag) order, with their image counts (tags are unique per image).
 TAG_DICT_SQL = f"""
 CREATE TABLE tag_dict AS
 SELECT kind, tag, count(*) AS n_images, (row_number() OVER (ORDER BY kind, tag) - 1)::INTEGER AS tag_no
-FROM ({_TAG_ROWS_BY_RID}) GROUP BY kind, tag
+FROM ({_TAG_ROWS}) GROUP BY kind, tag
 """
-# The postings as two integers, sorted: (tag_no, row_id) is (kind, tag, row_id) order, and 12 bytes a
+# The postings as two integers, sorted: (tag_no, row_id) is (kind, tag, image_id) order, and 12 bytes a
 # row sort in memory where the strings would spill. Strings are put back with Arrow (`_write_tags`).
 TAG_POSTINGS_SQL = f"""
-SELECT d.tag_no, p.row_id FROM ({_TAG_ROWS_BY_ROW_ID}) AS p JOIN tag_dict AS d ON p.kind = d.kind AND p.tag = d.tag
+SELECT d.tag_no, p.row_id FROM ({_TAG_ROWS}) AS p JOIN tag_dict AS d ON p.kind = d.kind AND p.tag = d.tag
 ORDER BY d.tag_no, p.row_id
 """
 TAG_COUNTS_SQL = """
