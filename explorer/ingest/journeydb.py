@@ -69,7 +69,9 @@ QA_KINDS = {
     "content": "Content Relevant Questions and Answers",
 }
 MAX_LINE_BYTES = 16 << 20  # longer lines are counted and skipped; the reader buffer is twice this
-MEMORY_LIMIT = "1000MB"
+# DuckDB's share: the text index (tantivy's heap and merges, its batches) is built beside the table writes.
+# At full scale 800 MB against 1 GB: peak RSS 1.49 against 1.69-1.96 GB, time the same (136 against 138-143 s).
+MEMORY_LIMIT = "800MB"
 # Small row groups for the per-image tables: a lookup of one image (or of one page's 48 row ids) then
 # decompresses a few thousand rows per column instead of the default 122,880 (see docs/EXPORT.md).
 IMAGE_ROW_GROUP = 16_384
@@ -427,8 +429,7 @@ def _connect(work: Path) -> duckdb.DuckDBPyConnection:
 
     In memory, the parsed records (~3 GB at full scale) filled the memory limit and were spilled to and
     re-read from temporary files by every later pass; on disk they take ~1.4 GB, and the buffer pool keeps
-    only what a pass reads. At full scale: 184 s / 2.9 GB peak before, 162 s / 1.7 GB after (with the text
-    index's read-ahead fix, `textindex.build`).
+    only what a pass reads. Stored uncompressed (4.3 GB) the ingest was no faster and peaked ~250 MB higher.
     """
     con = duckdb.connect(
         str(work / "ingest.duckdb"), config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(work / "duckdb")}
