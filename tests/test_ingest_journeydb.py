@@ -372,6 +372,31 @@ def test_failed_ingest_keeps_previous_export(tmp_path: Path, monkeypatch: pytest
     assert len(leftovers) == 1  # only the live version
 
 
+@pytest.mark.parametrize(
+    "joined",
+    [
+        journeydb.IMAGES_JOINED_SQL.replace("ORDER BY rid", "ORDER BY rid DESC"),  # out of file order
+        journeydb.IMAGES_JOINED_SQL.replace("WHERE t.status IS NULL", "WHERE true"),  # a row too many
+    ],
+    ids=["reversed", "longer"],
+)
+def test_image_streams_that_do_not_line_up_stop_the_ingest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, joined: str
+) -> None:
+    """images.parquet is two streams lined up by record id: a mismatch is refused, the previous export kept."""
+    raw = tmp_path / "raw"
+    fx.write_annotations(raw, "train", TRAIN, fx.to_lines([_good("first-1"), _good("first-2")]))
+    data = tmp_path / "data"
+    journeydb.ingest(raw, data, progress=False)
+    lines: list[object] = [_good(f"second-{n}") for n in range(40)]
+    fx.write_annotations(raw, "train", TRAIN, fx.to_lines([*lines[:20], "not json", *lines[20:]]))
+    monkeypatch.setattr(journeydb, "IMAGES_JOINED_SQL", joined)
+    with pytest.raises(IngestError, match="do not line up"):
+        journeydb.ingest(raw, data, progress=False)
+    assert [r["image_id"] for r in _rows(data / "journeydb", "images")] == ["first-1", "first-2"]
+    assert len([p for p in data.iterdir() if p.name.startswith(".journeydb-")]) == 1  # only the live version
+
+
 def test_no_images_at_all(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     fx.write_annotations(raw, "test", fx.TEST_NAME, fx.to_lines([fx.make_record(random.Random(1), "test")]))

@@ -714,6 +714,17 @@ class _Aligned:
         self._rows = rest.num_rows
         return table.slice(0, n)
 
+    def exhausted(self) -> bool:
+        """Whether every row has been taken."""
+        while self._rows == 0:
+            try:
+                batch = self._reader.read_next_batch()
+            except StopIteration:
+                return True
+            self._pending.append(batch)
+            self._rows += batch.num_rows
+        return False
+
 
 def _ordered(rid: pa.Array, last: int) -> int:
     """The last rid of `rid`, after checking that the stream's rids never go down (file order kept)."""
@@ -730,6 +741,7 @@ def _write_images(con: duckdb.DuckDBPyConnection, path: Path, bars: Progress) ->
     joined_reader = cursor.sql(IMAGES_JOINED_SQL).to_arrow_reader(IMAGE_ROW_GROUP)
     joined = _Aligned(joined_reader)
     con.execute("SET preserve_insertion_order = true")
+    wide: pa.RecordBatchReader | None = None
     try:
         wide = con.sql(IMAGES_WIDE_SQL).to_arrow_reader(IMAGE_ROW_GROUP)
         fields = {f.name: f for f in [*wide.schema, *joined_reader.schema, pa.field("row_id", pa.int64())]}
@@ -748,7 +760,11 @@ def _write_images(con: duckdb.DuckDBPyConnection, path: Path, bars: Progress) ->
                 row_id += batch.num_rows
                 out = pa.record_batch([columns[name] for name in IMAGE_COLUMNS], schema=schema)
                 writer.write_batch(out, row_group_size=IMAGE_ROW_GROUP)
+        if not joined.exhausted():
+            raise IngestError("internal error: the image streams do not line up; nothing was published.")
     finally:
+        if wide is not None:
+            wide.close()  # an unread result would refuse the next statement on `con` and hide the error
         con.execute("SET preserve_insertion_order = false")
         cursor.close()
     bars.update(task, completed=1)
@@ -759,6 +775,7 @@ def _write_questions(con: duckdb.DuckDBPyConnection, path: Path, bars: Progress)
     task = bars.add_task("Writing questions", total=1)
     kept = con.sql("SELECT rid FROM row_ids ORDER BY row_id").to_arrow_table().column(0).to_numpy()
     con.execute("SET preserve_insertion_order = true")
+    reader: pa.RecordBatchReader | None = None
     try:
         reader = con.sql(QUESTIONS_SQL).to_arrow_reader(IMAGE_ROW_GROUP)
         names = [name for name in reader.schema.names if name != "rid"] + ["row_id"]
@@ -772,6 +789,8 @@ def _write_questions(con: duckdb.DuckDBPyConnection, path: Path, bars: Progress)
                 columns = [batch.column(name) for name in names[:-1]]
                 writer.write_batch(pa.record_batch([*columns, row_id], schema=schema), row_group_size=IMAGE_ROW_GROUP)
     finally:
+        if reader is not None:
+            reader.close()
         con.execute("SET preserve_insertion_order = false")
     bars.update(task, completed=1)
 
