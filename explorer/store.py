@@ -27,7 +27,8 @@ class QueryTimeout(QueryError):
     """A query ran past its time limit and was interrupted."""
 
 
-def _sql_string(value: str) -> str:
+def sql_string(value: str) -> str:
+    """`value` as a SQL string literal, for the few places DuckDB takes no parameter (paths in DDL/COPY)."""
     return "'" + value.replace("'", "''") + "'"
 
 
@@ -57,7 +58,7 @@ class Store:
                 view = f"{prefix}_{path.stem}"
                 if not view.replace("_", "").isalnum():
                     continue
-                self._con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet({_sql_string(str(path))})")
+                self._con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet({sql_string(str(path))})")
                 self.views[view] = path
                 self.view_datasets[view] = dataset
         self._lock_down()
@@ -66,18 +67,18 @@ class Store:
         """Allow reading exactly the exported Parquet files and writing only into `DATA/downloads/`."""
         con = self._con
         self._temp_dir = tempfile.mkdtemp(prefix="explorer-duckdb-")
-        con.execute(f"SET temp_directory={_sql_string(self._temp_dir)}")
+        con.execute(f"SET temp_directory={sql_string(self._temp_dir)}")
         # Every query reads the same few files: keep their footers (row-group statistics) in memory instead
         # of parsing them again per query; point lookups get markedly faster. GLOBAL: a plain SET is local
         # to this connection, and queries run on cursors (connections of their own).
         con.execute("SET GLOBAL parquet_metadata_cache=true")
         readable = sorted({str(p) for path in self.views.values() for p in (path, path.resolve())})
-        con.execute(f"SET allowed_paths=[{', '.join(_sql_string(p) for p in readable)}]")
+        con.execute(f"SET allowed_paths=[{', '.join(sql_string(p) for p in readable)}]")
         downloads = self.downloads_dir
         with contextlib.suppress(OSError):
             downloads.mkdir(parents=True, exist_ok=True)
         writable = {str(downloads) + "/", str(downloads.resolve()) + "/"}
-        con.execute(f"SET allowed_directories=[{', '.join(_sql_string(p) for p in sorted(writable))}]")
+        con.execute(f"SET allowed_directories=[{', '.join(sql_string(p) for p in sorted(writable))}]")
         con.execute("SET enable_external_access=false")
         con.execute("SET autoinstall_known_extensions=false")
         con.execute("SET autoload_known_extensions=false")

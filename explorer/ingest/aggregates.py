@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 from explorer.config import DATASETS
 from explorer.ingest.common import IngestReport
 from explorer.queries import stats
+from explorer.store import sql_string
 
 STATS_PREFIX = "stats_"
 STEP = "Writing stats tables"  # its name among the ingest steps (IngestReport.steps)
@@ -26,8 +27,7 @@ def _connect(folder: Path, prefix: str) -> duckdb.DuckDBPyConnection:
     for path in sorted(folder.glob("*.parquet")):
         if not path.stem.replace("_", "").isalnum() or path.stem.startswith(STATS_PREFIX):
             continue
-        quoted = str(path).replace("'", "''")
-        con.execute(f"CREATE VIEW {prefix}_{path.stem} AS SELECT * FROM read_parquet('{quoted}')")
+        con.execute(f"CREATE VIEW {prefix}_{path.stem} AS SELECT * FROM read_parquet({sql_string(str(path))})")
     return con
 
 

@@ -54,6 +54,7 @@ from explorer.ingest.common import (
     staged_export,
     write_manifest,
 )
+from explorer.store import sql_string
 
 DATASET = "journeydb"
 SPLITS = ("train", "valid", "test")
@@ -341,7 +342,7 @@ INDEX_SOURCE_SQL = """(
 # row group here and then one row group of images.parquet by row_id.
 IMAGE_IDS_SQL = """
 COPY (SELECT image_id, row_id FROM row_ids ORDER BY image_id)
-TO '{path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {row_group})
+TO {path} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {row_group})
 """
 IMAGE_IDS_ROW_GROUP = 8_192
 
@@ -369,7 +370,7 @@ ORDER BY d.tag_no, p.row_id
 """
 TAG_COUNTS_SQL = """
 COPY (SELECT kind, tag, n_images FROM tag_dict ORDER BY kind, n_images DESC, tag)
-TO '{path}' (FORMAT parquet, COMPRESSION zstd)
+TO {path} (FORMAT parquet, COMPRESSION zstd)
 """
 
 
@@ -857,13 +858,13 @@ def _write_tables(
     )
     try:
         _write_images(con, targets["images"], bars)
-        sql = IMAGE_IDS_SQL.format(path=_sql_path(targets["image_ids"]), row_group=IMAGE_IDS_ROW_GROUP)
+        sql = IMAGE_IDS_SQL.format(path=sql_string(str(targets["image_ids"])), row_group=IMAGE_IDS_ROW_GROUP)
         _run_with_progress(con, sql, None, bars, "Writing image ids")
         _write_questions(con, targets["questions"], bars)
         _run_with_progress(con, TAG_DICT_SQL, None, bars, "Collecting tags")
         _write_tags(con, targets["tags"], targets["tag_ids"], bars)
         _run_with_progress(
-            con, TAG_COUNTS_SQL.format(path=_sql_path(targets["tag_counts"])), None, bars, "Counting tags"
+            con, TAG_COUNTS_SQL.format(path=sql_string(str(targets["tag_counts"]))), None, bars, "Counting tags"
         )
         task = bars.add_task("Indexing prompt and caption text", total=1)
         text_index.wait()
@@ -877,8 +878,3 @@ def _write_tables(
     for name, path in targets.items():
         (rows,) = con.execute("SELECT count(*) FROM read_parquet(?)", [str(path)]).fetchone()  # type: ignore[misc]
         report.rows[name] = int(rows)
-
-
-def _sql_path(path: Path) -> str:
-    """`path` for a COPY … TO '…' literal (COPY takes no parameter there): quotes doubled."""
-    return str(path).replace("'", "''")

@@ -63,6 +63,7 @@ from explorer.ingest.common import (
     staged_export,
     write_manifest,
 )
+from explorer.store import sql_string
 
 DATASET = "visual_genome"
 MEMORY_LIMIT = "1500MB"  # DuckDB's share; full scale: peak RSS ~1.7 GB, 49 s (with 1 GB: 1.2 GB, 63 s)
@@ -699,10 +700,10 @@ class _Run:
             self.con.execute(statement)
 
     def write(self, table: str, sql: str) -> None:
-        target = str(self.folder / f"{table}.parquet").replace("'", "''")
+        target = sql_string(str(self.folder / f"{table}.parquet"))
         groups = f", ROW_GROUP_SIZE {ROW_GROUP_SIZES[table]}" if table in ROW_GROUP_SIZES else ""
-        self.con.execute(f"COPY ({sql}) TO '{target}' (FORMAT parquet, COMPRESSION zstd{groups})")
-        (n,) = self.one_row(f"SELECT count(*) FROM read_parquet('{target}')")
+        self.con.execute(f"COPY ({sql}) TO {target} (FORMAT parquet, COMPRESSION zstd{groups})")
+        (n,) = self.one_row(f"SELECT count(*) FROM read_parquet({target})")
         self.report.rows[table] = n
 
 
