@@ -31,6 +31,8 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -735,38 +737,46 @@ def _ordered(rid: pa.Array, last: int) -> int:
     return int(values[-1]) if len(values) else last
 
 
+@contextmanager
+def _in_file_order(con: duckdb.DuckDBPyConnection, sql: str) -> Iterator[pa.RecordBatchReader]:
+    """The result of `sql` as batches in the table's order (preserve_insertion_order for this query only)."""
+    con.execute("SET preserve_insertion_order = true")
+    reader: pa.RecordBatchReader | None = None
+    try:
+        reader = con.sql(sql).to_arrow_reader(IMAGE_ROW_GROUP)
+        yield reader
+    finally:
+        if reader is not None:
+            reader.close()  # an unread result would refuse the next statement on `con` and hide the error
+        con.execute("SET preserve_insertion_order = false")
+
+
 def _write_images(con: duckdb.DuckDBPyConnection, path: Path, bars: Progress) -> None:
     """images.parquet in file order (row_id 0, 1, …), from the wide and the joined stream (see IMAGES_WIDE_SQL)."""
     task = bars.add_task("Writing images", total=1)
     cursor = con.cursor()
     joined_reader = cursor.sql(IMAGES_JOINED_SQL).to_arrow_reader(IMAGE_ROW_GROUP)
     joined = _Aligned(joined_reader)
-    con.execute("SET preserve_insertion_order = true")
-    wide: pa.RecordBatchReader | None = None
     try:
-        wide = con.sql(IMAGES_WIDE_SQL).to_arrow_reader(IMAGE_ROW_GROUP)
-        fields = {f.name: f for f in [*wide.schema, *joined_reader.schema, pa.field("row_id", pa.int64())]}
-        schema = pa.schema([fields[name] for name in IMAGE_COLUMNS])
-        row_id = 0
-        last = -1
-        with pq.ParquetWriter(path, schema, compression="zstd", **_encoding(schema)) as writer:
-            for batch in wide:
-                extra = joined.take(batch.num_rows)
-                if not batch.column("rid").equals(extra.column("rid").combine_chunks()):
-                    raise IngestError("internal error: the image streams do not line up; nothing was published.")
-                last = _ordered(batch.column("rid"), last)
-                columns = {name: batch.column(name) for name in batch.schema.names}
-                columns.update({name: extra.column(name).combine_chunks() for name in extra.schema.names})
-                columns["row_id"] = pa.array(np.arange(row_id, row_id + batch.num_rows), pa.int64())
-                row_id += batch.num_rows
-                out = pa.record_batch([columns[name] for name in IMAGE_COLUMNS], schema=schema)
-                writer.write_batch(out, row_group_size=IMAGE_ROW_GROUP)
-        if not joined.exhausted():
-            raise IngestError("internal error: the image streams do not line up; nothing was published.")
+        with _in_file_order(con, IMAGES_WIDE_SQL) as wide:
+            fields = {f.name: f for f in [*wide.schema, *joined_reader.schema, pa.field("row_id", pa.int64())]}
+            schema = pa.schema([fields[name] for name in IMAGE_COLUMNS])
+            row_id = 0
+            with pq.ParquetWriter(path, schema, compression="zstd", **_encoding(schema)) as writer:
+                for batch in wide:
+                    extra = joined.take(batch.num_rows)
+                    # Equal to the joined stream, which is sorted by rid: so in file order too.
+                    if not batch.column("rid").equals(extra.column("rid").combine_chunks()):
+                        raise IngestError("internal error: the image streams do not line up; nothing was published.")
+                    columns = {name: batch.column(name) for name in batch.schema.names}
+                    columns.update({name: extra.column(name).combine_chunks() for name in extra.schema.names})
+                    columns["row_id"] = pa.array(np.arange(row_id, row_id + batch.num_rows), pa.int64())
+                    row_id += batch.num_rows
+                    out = pa.record_batch([columns[name] for name in IMAGE_COLUMNS], schema=schema)
+                    writer.write_batch(out, row_group_size=IMAGE_ROW_GROUP)
+            if not joined.exhausted():
+                raise IngestError("internal error: the image streams do not line up; nothing was published.")
     finally:
-        if wide is not None:
-            wide.close()  # an unread result would refuse the next statement on `con` and hide the error
-        con.execute("SET preserve_insertion_order = false")
         cursor.close()
     bars.update(task, completed=1)
 
@@ -775,10 +785,7 @@ def _write_questions(con: duckdb.DuckDBPyConnection, path: Path, bars: Progress)
     """questions.parquet in file order, each question numbered with its image's row_id (from its record's rid)."""
     task = bars.add_task("Writing questions", total=1)
     kept = con.sql("SELECT rid FROM row_ids ORDER BY row_id").to_arrow_table().column(0).to_numpy()
-    con.execute("SET preserve_insertion_order = true")
-    reader: pa.RecordBatchReader | None = None
-    try:
-        reader = con.sql(QUESTIONS_SQL).to_arrow_reader(IMAGE_ROW_GROUP)
+    with _in_file_order(con, QUESTIONS_SQL) as reader:
         names = [name for name in reader.schema.names if name != "rid"] + ["row_id"]
         schema = pa.schema([*(reader.schema.field(name) for name in names[:-1]), pa.field("row_id", pa.int64())])
         last = -1
@@ -789,10 +796,6 @@ def _write_questions(con: duckdb.DuckDBPyConnection, path: Path, bars: Progress)
                 row_id = pa.array(np.searchsorted(kept, rid.to_numpy()), pa.int64())
                 columns = [batch.column(name) for name in names[:-1]]
                 writer.write_batch(pa.record_batch([*columns, row_id], schema=schema), row_group_size=IMAGE_ROW_GROUP)
-    finally:
-        if reader is not None:
-            reader.close()
-        con.execute("SET preserve_insertion_order = false")
     bars.update(task, completed=1)
 
 
