@@ -31,7 +31,8 @@ when absent). synsets.json, object_alias.txt and relationship_alias.txt are not 
 predicates are exported as annotated (trimmed, lowercased), not mapped to aliases or synsets.
 
 Files are up to ~1 GB, so nothing is loaded into Python: DuckDB streams each file with `read_json` and
-explicit column types, unnests and cleans in SQL, and COPYs sorted Parquet (ZSTD). A file holding a value
+explicit column types, unnests and cleans in SQL in a work database on disk (so memory stays bounded), and
+COPYs sorted Parquet (ZSTD). A file holding a value
 of the wrong type (a string where a list belongs) fails that typed read; it is then re-read leniently
 (`records=false` + `json_transform`), where such values come out as NULL and are skipped and counted.
 Each image record is unnested with a leading NULL "header" element (k = 0), so records without an image
@@ -66,7 +67,9 @@ from explorer.ingest.common import (
 from explorer.store import sql_string
 
 DATASET = "visual_genome"
-MEMORY_LIMIT = "1500MB"  # DuckDB's share; full scale: peak RSS ~1.7 GB, 49 s (with 1 GB: 1.2 GB, 63 s)
+# DuckDB's share. Full scale, work database on disk: peak RSS 1.25 GB, 49-51 s (800 MB: 1.05 GB, 57 s; 600 MB:
+# 0.8 GB, 61 s). The earlier in-memory work database needed 1.5 GB for the same time (peak 1.7 GB).
+MEMORY_LIMIT = "1000MB"
 # The per-image tables get small row groups, so one image's annotations decompress a few thousand rows
 # per column instead of the default 122,880 (see docs/EXPORT.md).
 PER_IMAGE_TABLES = frozenset({"images", "objects", "relationships", "regions", "qas"})
@@ -303,7 +306,19 @@ FROM (
 """
 
 # One row per list element (k >= 1), plus a header row per image record (k = 0, element NULL) so that
-# records without an image id or without their list are seen and counted.
+# records without an image id or without their list are seen and counted. Stored as read: the JSON array
+# is parsed and numbered (`rec_no`) on one thread, so the cleaning below runs as a second statement over
+# this table, where DuckDB spreads it across threads (as one statement it ran on the reader's thread).
+ITEMS_SQL = """
+CREATE OR REPLACE TEMP TABLE {key}_items AS
+SELECT rec_no, image_id, has_list, unnest(items) AS o, generate_subscripts(items, 1) - 1 AS k
+FROM (
+    SELECT rec_no, coalesce(image_id, id) AS image_id, "{list_key}" IS NOT NULL AS has_list,
+           list_prepend(NULL, coalesce("{list_key}", [])) AS items
+    FROM ({source})
+)
+"""
+
 CLEAN_LIST_SQL = """
 CREATE OR REPLACE TABLE {key}_clean AS
 SELECT *,
@@ -313,14 +328,7 @@ SELECT *,
        END AS reason
 FROM (
     SELECT rec_no, k, image_id, has_list, {item_columns}
-    FROM (
-        SELECT rec_no, image_id, has_list, unnest(items) AS o, generate_subscripts(items, 1) - 1 AS k
-        FROM (
-            SELECT rec_no, coalesce(image_id, id) AS image_id, "{list_key}" IS NOT NULL AS has_list,
-                   list_prepend(NULL, coalesce("{list_key}", [])) AS items
-            FROM ({source})
-        )
-    )
+    FROM {key}_items
     WHERE k = 0 OR image_id IS NOT NULL
 ) {join}
 """
@@ -518,10 +526,11 @@ def ingest(raw: Path, data_dir: Path, *, progress: bool = True) -> IngestReport:
 
 
 def _connect(work: Path) -> duckdb.DuckDBPyConnection:
-    """An in-memory work database that spills to `work` beyond MEMORY_LIMIT."""
+    """A work database on disk in `work` (zstd), held to MEMORY_LIMIT; it spills to `work/spill` beyond that."""
     spill = work / "spill"
     spill.mkdir()
-    con = duckdb.connect(":memory:", config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(spill)})
+    con = duckdb.connect(str(work / "work.duckdb"), config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(spill)})
+    con.execute("SET force_compression = 'zstd'")
     con.execute(MACROS_SQL)
     return con
 
@@ -623,12 +632,12 @@ class _Run:
             _check_not_empty(path, source)
         try:
             try:
-                self.con.execute(_clean_sql(spec, lenient=False), [str(path)])
+                self.run_clean(_clean_sql(spec, lenient=False), path)
             except duckdb.InvalidInputException as err:
                 if "JSON transform error" not in str(err):
                     raise
                 self.report.notes.append(f"{label} has values of unexpected types: read leniently.")
-                self.con.execute(_clean_sql(spec, lenient=True), [str(path)])
+                self.run_clean(_clean_sql(spec, lenient=True), path)
         except duckdb.Error as err:
             raise IngestError(f"{source} could not be read as a JSON array ({_first_line(err)}).") from err
         finally:
@@ -643,6 +652,12 @@ class _Run:
         for reason, n, first_image, first_rec in self.con.execute(SKIPS_SQL.format(key=spec.key)).fetchall():
             where = f"image_id {first_image}" if first_image is not None else f"record {first_rec}"
             self.report.skip(reason, n, f"{label}: {where}")
+
+    def run_clean(self, statements: tuple[str, ...], path: Path) -> None:
+        first, *rest = statements
+        self.con.execute(first, [str(path)])
+        for statement in rest:
+            self.con.execute(statement)
 
     def keep_images(self, label: str) -> None:
         self.con.execute(KEEP_IMAGES_SQL)
@@ -716,7 +731,8 @@ def _sql_type(structure: Structure) -> str:
     return "STRUCT(" + ", ".join(f'"{name}" {_sql_type(t)}' for name, t in structure.items()) + ")"
 
 
-def _clean_sql(spec: ReleaseFile, *, lenient: bool) -> str:
+def _clean_sql(spec: ReleaseFile, *, lenient: bool) -> tuple[str, ...]:
+    """The statements that parse one release file (its path the first one's parameter) into `<key>_clean`."""
     record = spec.record_type
     if lenient:
         source = LENIENT_SOURCE_SQL.format(
@@ -730,14 +746,17 @@ def _clean_sql(spec: ReleaseFile, *, lenient: bool) -> str:
             fields=", ".join(f'"{name}"' for name in record), columns=columns, max_bytes=MAX_RECORD_BYTES
         )
     if spec.list_key is None:
-        return CLEAN_IMAGES_SQL.format(folder_re=IMAGE_FOLDER_RE, source=source)
-    return CLEAN_LIST_SQL.format(
-        key=spec.key,
-        list_key=spec.list_key,
-        item_columns=spec.item_columns,
-        item_reason=spec.item_reason,
-        join=spec.join,
-        source=source,
+        return (CLEAN_IMAGES_SQL.format(folder_re=IMAGE_FOLDER_RE, source=source),)
+    return (
+        ITEMS_SQL.format(key=spec.key, list_key=spec.list_key, source=source),
+        CLEAN_LIST_SQL.format(
+            key=spec.key,
+            list_key=spec.list_key,
+            item_columns=spec.item_columns,
+            item_reason=spec.item_reason,
+            join=spec.join,
+        ),
+        f"DROP TABLE {spec.key}_items",
     )
 
 
