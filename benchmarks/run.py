@@ -253,7 +253,7 @@ def explorer_ops(store: Store, p: dict[str, list[Any]]) -> list[tuple[str, Calla
         return count, store.rows(jq.IMAGES_PAGE_SQL.format(where=where), [*params, PAGE, 0])
 
     def vg_page(f: VGFilter) -> Any:
-        return vq.count_matches(store, f), vq.match_page(store, f, 1, PAGE)
+        return vq.gallery_page(store, f, 1, PAGE)
 
     names, styles = p["names"], p["styles"]
     text_filters = [JourneyFilter(q=w) for w in p["words"]]
@@ -271,11 +271,11 @@ def explorer_ops(store: Store, p: dict[str, list[Any]]) -> list[tuple[str, Calla
          text_filters, "TextIndex.page: tantivy count + top-48 row ids (text-only fast path)"),
         ("jdb.sample", lambda i: (jq.sample(store, i)), p["jdb_ids"], "sample (one image with its questions)"),
         ("vg.objects_and", vg_page, [VGFilter(objects=(a, b)) for a, b in itertools.pairwise(names)],
-         "count_matches + match_page, two objects"),
+         "gallery_page: count + page of 48 in one evaluation of the image-id sets, two objects"),
         ("vg.attribute", vg_page, [VGFilter(attributes=(AttributeFilter(a),)) for a in p["attrs"]]
-         + [VGFilter(attributes=(AttributeFilter(p["attrs"][0], names[0]),))], "attribute (and attribute|object)"),
+         + [VGFilter(attributes=(AttributeFilter(p["attrs"][0], names[0]),))], "gallery_page, attribute (and attribute|object)"),
         ("vg.triple", vg_page, [VGFilter(relationships=(Triple(names[0], None, n),)) for n in names[1:]]
-         + [VGFilter(relationships=(Triple(None, pr, None),)) for pr in p["preds"]], "triples with wildcards"),
+         + [VGFilter(relationships=(Triple(None, pr, None),)) for pr in p["preds"]], "gallery_page, triples with wildcards"),
         ("vg.image_annotations", lambda i: vq.image_annotations(store, i), p["vg_ids"], "image_annotations"),
     ]  # fmt: skip
     jdb_filters = [JourneyFilter(), JourneyFilter(styles=(styles[0],)), JourneyFilter(split="valid")]

@@ -101,6 +101,23 @@ def test_filters_match_the_same_images_with_postings(
     assert nonempty > 20
 
 
+@pytest.mark.parametrize("which", ["demo", "real", "old"])
+def test_gallery_page_equals_count_and_page(which: str, sample_store: Store, request: pytest.FixtureRequest) -> None:
+    """The gallery's one-query count and page (over the filter's image-id sets, no images scan) equals the
+    count and page read through the images table, on every page, past the end too; with and without postings."""
+    store = sample_store if which == "demo" else request.getfixturevalue(f"{which}_store")
+    size, checked = 3, 0
+    for f in [VGFilter(), *_filters(sample_store if which == "old" else store)]:
+        total = q.count_matches(store, f)
+        last = max(1, -(-total // size))
+        for page in (1, 2, last, last + 1, 10**6):
+            shown = q.gallery_page(store, f, page, size)
+            assert (shown.total, shown.page) == (total, min(page, last)), (f, page)
+            assert shown.rows == q.match_page(store, f, shown.page, size), (f, page)
+        checked += total > 2 * size
+    assert checked > 10
+
+
 @pytest.mark.parametrize("which", ["demo", "real"])
 def test_postings_hold_the_images_per_term_of_the_big_tables(
     which: str, sample_store: Store, request: pytest.FixtureRequest

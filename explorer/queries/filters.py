@@ -31,31 +31,31 @@ JDB_COLUMNS_IDS_SQL = "SELECT i.row_id FROM journeydb_images i WHERE {where}"
 JDB_TEXT_IDS_SET_SQL = "SELECT unnest(?::BIGINT[]) AS row_id"
 JDB_ROW_IDS_IN_SQL = "i.row_id IN ({ids})"
 
+# Visual Genome: every condition is a set of image ids (a subquery); `vg_where` tests `i.image_id IN (set)`
+# for each, `vg_image_ids` intersects the sets without reading the images table.
 VG_OBJECTS_ALL_SQL = (
-    "i.image_id IN (SELECT image_id FROM vg_objects WHERE name IN ({marks})"
-    " GROUP BY image_id HAVING count(DISTINCT name) = ?)"
+    "SELECT image_id FROM vg_objects WHERE name IN ({marks}) GROUP BY image_id HAVING count(DISTINCT name) = ?"
 )
-VG_ATTRIBUTE_SQL = "i.image_id IN (SELECT image_id FROM vg_object_attributes WHERE attribute = ?)"
-VG_ATTRIBUTE_ON_OBJECT_SQL = (
-    "i.image_id IN (SELECT image_id FROM vg_object_attributes WHERE attribute = ? AND name = ?)"
-)
-VG_TRIPLE_SQL = "i.image_id IN (SELECT image_id FROM vg_relationships WHERE {conds})"
+VG_ATTRIBUTE_SQL = "SELECT image_id FROM vg_object_attributes WHERE attribute = ?"
+VG_ATTRIBUTE_ON_OBJECT_SQL = "SELECT image_id FROM vg_object_attributes WHERE attribute = ? AND name = ?"
+VG_TRIPLE_SQL = "SELECT image_id FROM vg_relationships WHERE {conds}"
 # Exports with the postings tables (image_terms, triple_images, triple_images_by_object; docs/EXPORT.md): the
 # same conditions as ranges of small files sorted by their key, so a term reads a few row groups instead of
 # scanning every object or relationship. A (kind, term, image_id) row is unique, hence count(*) for "all".
-VG_TERM_SQL = "i.image_id IN (SELECT image_id FROM vg_image_terms WHERE kind = '{kind}' AND term = ?)"
+VG_TERM_SQL = "SELECT image_id FROM vg_image_terms WHERE kind = '{kind}' AND term = ?"
 VG_OBJECTS_ALL_TERMS_SQL = (
-    "i.image_id IN (SELECT image_id FROM vg_image_terms WHERE kind = 'object' AND term IN ({marks})"
-    " GROUP BY image_id HAVING count(*) = ?)"
+    "SELECT image_id FROM vg_image_terms WHERE kind = 'object' AND term IN ({marks})"
+    " GROUP BY image_id HAVING count(*) = ?"
 )
 # By subject when the triple names one, else by object; a bare predicate is a term of image_terms.
-VG_TRIPLE_BY_SUBJECT_SQL = "i.image_id IN (SELECT image_id FROM vg_triple_images WHERE {conds})"
-VG_TRIPLE_BY_OBJECT_SQL = "i.image_id IN (SELECT image_id FROM vg_triple_images_by_object WHERE {conds})"
+VG_TRIPLE_BY_SUBJECT_SQL = "SELECT image_id FROM vg_triple_images WHERE {conds}"
+VG_TRIPLE_BY_OBJECT_SQL = "SELECT image_id FROM vg_triple_images_by_object WHERE {conds}"
 VG_POSTINGS_VIEWS = ("vg_image_terms", "vg_triple_images", "vg_triple_images_by_object")
 VG_TEXT_WORD_SQL = (
-    "i.image_id IN (SELECT image_id FROM vg_regions WHERE phrase ILIKE ? ESCAPE '\\'"
-    " UNION SELECT image_id FROM vg_qas WHERE question ILIKE ? ESCAPE '\\' OR answer ILIKE ? ESCAPE '\\')"
+    "SELECT image_id FROM vg_regions WHERE phrase ILIKE ? ESCAPE '\\'"
+    " UNION SELECT image_id FROM vg_qas WHERE question ILIKE ? ESCAPE '\\' OR answer ILIKE ? ESCAPE '\\'"
 )
+VG_IMAGE_IN_SQL = "i.image_id IN ({ids})"
 
 
 def like_pattern(word: str) -> str:
@@ -153,45 +153,61 @@ def journeydb_where(
     return _join(parts, params)
 
 
-def vg_where(f: VGFilter, *, text: bool = True, postings: bool = False) -> Where:
-    """Images matching `f`: all objects, every attribute (optionally on an object), every triple, text.
+def vg_image_sets(f: VGFilter, *, text: bool = True, postings: bool = False) -> list[Where]:
+    """One query of image ids per condition of `f`: all its objects, each attribute (optionally on an object),
+    each triple, each text word. Ids may repeat within a set; an image matches `f` when it is in every set.
 
     `postings` (exports with `image_terms.parquet` and the `triple_images` files, see `queries.visual_genome.has_postings`)
     reads objects, attributes and triples from those small sorted files; the image sets are the same.
     """
-    parts: list[str] = []
-    params: list[Any] = []
+    sets: list[Where] = []
     if f.objects and postings and len(f.objects) == 1:
-        parts.append(VG_TERM_SQL.format(kind="object"))
-        params.append(f.objects[0])
+        sets.append((VG_TERM_SQL.format(kind="object"), [f.objects[0]]))
     elif f.objects:
         sql = VG_OBJECTS_ALL_TERMS_SQL if postings else VG_OBJECTS_ALL_SQL
-        parts.append(sql.format(marks=_marks(len(f.objects))))
-        params += [*f.objects, len(f.objects)]
+        sets.append((sql.format(marks=_marks(len(f.objects))), [*f.objects, len(f.objects)]))
     for attr in f.attributes:
         if attr.object is None:
-            parts.append(VG_TERM_SQL.format(kind="attribute") if postings else VG_ATTRIBUTE_SQL)
-            params.append(attr.attribute)
+            sets.append((VG_TERM_SQL.format(kind="attribute") if postings else VG_ATTRIBUTE_SQL, [attr.attribute]))
         else:
-            parts.append(VG_ATTRIBUTE_ON_OBJECT_SQL)
-            params += [attr.attribute, attr.object]
+            sets.append((VG_ATTRIBUTE_ON_OBJECT_SQL, [attr.attribute, attr.object]))
     for triple in f.relationships:
         if postings and triple.subject is None and triple.object is None and triple.predicate is not None:
-            parts.append(VG_TERM_SQL.format(kind="predicate"))
-            params.append(triple.predicate)
+            sets.append((VG_TERM_SQL.format(kind="predicate"), [triple.predicate]))
             continue
         conds = []
+        params: list[Any] = []
         for column, value in (("subject_name", triple.subject), ("predicate", triple.predicate),
                               ("object_name", triple.object)):  # fmt: skip
             if value is not None:
-                conds.append(f"{column} = ?")
+                conds.append(f"{column} = ?")  # column names are the fixed literals above
                 params.append(value)
         sql = VG_TRIPLE_SQL
         if postings:
             sql = VG_TRIPLE_BY_SUBJECT_SQL if triple.subject is not None else VG_TRIPLE_BY_OBJECT_SQL
-        parts.append(sql.format(conds=" AND ".join(conds)))
+        sets.append((sql.format(conds=" AND ".join(conds)), params))
     if text:
         for word in search_words(f.q):
-            parts.append(VG_TEXT_WORD_SQL)
-            params += [like_pattern(word)] * 3
-    return _join(parts, params)
+            sets.append((VG_TEXT_WORD_SQL, [like_pattern(word)] * 3))
+    return sets
+
+
+def vg_where(f: VGFilter, *, text: bool = True, postings: bool = False) -> Where:
+    """Images matching `f` (see `vg_image_sets`), as a condition on the images view aliased `i`."""
+    sets = vg_image_sets(f, text=text, postings=postings)
+    return _join([VG_IMAGE_IN_SQL.format(ids=sql) for sql, _ in sets], [p for _, params in sets for p in params])
+
+
+def vg_image_ids(f: VGFilter, *, text: bool = True, postings: bool = False) -> Where | None:
+    """A query of the distinct ids of the images matching `f` (unordered), or None when `f` keeps every image.
+
+    Reads only the condition's own tables: every id in them is an image of the export (the ingest drops
+    annotations of unknown images).
+    """
+    sets = vg_image_sets(f, text=text, postings=postings)
+    if not sets:
+        return None
+    params = [p for _, values in sets for p in values]
+    if len(sets) == 1:
+        return f"SELECT DISTINCT image_id FROM ({sets[0][0]})", params
+    return " INTERSECT ".join(f"({sql})" for sql, _ in sets), params

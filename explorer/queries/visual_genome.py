@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from explorer.filters import VGFilter, search_words
-from explorer.queries.filters import VG_POSTINGS_VIEWS, Where, like_pattern, vg_where
+from explorer.queries.filters import VG_POSTINGS_VIEWS, Where, like_pattern, vg_image_ids, vg_where
 from explorer.store import Store
 
 OBJECT_COUNTS_SQL = "SELECT name, n_images, n_objects FROM vg_object_counts ORDER BY n_images DESC, name"
@@ -30,11 +30,18 @@ KNOWN_ATTRIBUTES_SQL = "SELECT attribute FROM vg_attribute_counts WHERE list_con
 KNOWN_PREDICATES_SQL = "SELECT predicate FROM vg_predicate_counts WHERE list_contains(?, predicate)"
 
 MATCH_COUNT_SQL = "SELECT count(*) FROM vg_images i WHERE {where}"
-MATCH_PAGE_SQL = (
-    "SELECT i.image_id, i.img_path, i.width, i.height, i.n_objects, i.n_relationships, i.n_regions, i.n_qas"
-    " FROM vg_images i WHERE {where} ORDER BY i.image_id LIMIT ? OFFSET ?"
-)
-
+_IMAGE_COLUMNS = "i.image_id, i.img_path, i.width, i.height, i.n_objects, i.n_relationships, i.n_regions, i.n_qas"
+MATCH_PAGE_SQL = f"SELECT {_IMAGE_COLUMNS} FROM vg_images i WHERE {{where}} ORDER BY i.image_id LIMIT ? OFFSET ?"
+# The count and one page from a single evaluation of the filter's image-id set (`vg_image_ids`): always one
+# row at least (the count, with NULL image columns when the page is past the end). Only the page's rows are
+# read from the images table.
+IDS_COUNT_PAGE_SQL = f"""
+WITH m AS MATERIALIZED ({{ids}}),
+pg AS (SELECT image_id FROM m ORDER BY image_id LIMIT ? OFFSET ?)
+SELECT t.total, p.* FROM (SELECT count(*) AS total FROM m) t
+LEFT JOIN (SELECT {_IMAGE_COLUMNS} FROM vg_images i JOIN pg USING (image_id)) p ON TRUE
+ORDER BY p.image_id
+"""
 # The boxes that made each shown image match: one UNION ALL branch per kind of filter, all restricted to
 # the page's image ids (an IN list of constants, so DuckDB can skip row groups of the sorted files).
 _BOX_COLUMNS = "image_id, object_id, label, kind, x, y, w, h"
@@ -238,7 +245,46 @@ def match_page(store: Store, f: VGFilter, page: int, page_size: int) -> list[Ima
     where, params = filter_where(store, f)
     offset = max(0, page - 1) * page_size
     rows = store.rows(MATCH_PAGE_SQL.format(where=where), [*params, page_size, offset])
-    return [ImageRow(int(r[0]), r[1], int(r[2]), int(r[3]), *(int(v or 0) for v in r[4:8])) for r in rows]
+    return [_image_row(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class GalleryPage:
+    """What the gallery shows: how many images match, the page shown (clamped to the last) and its rows."""
+
+    total: int
+    page: int
+    rows: list[ImageRow]
+
+
+def gallery_page(store: Store, f: VGFilter, page: int, page_size: int) -> GalleryPage:
+    """The count of the images matching `f` and page `page` (1-based; past the end: the last page), by image id.
+
+    Count and page come from one evaluation of the filter (a second one only when `page` is past the end).
+    """
+    page_size = max(1, page_size)
+    page = max(1, page)
+    ids = vg_image_ids(f, postings=has_postings(store))
+    if ids is None:  # no condition: every image
+        total = int(store.scalar(MATCH_COUNT_SQL.format(where="TRUE")) or 0)
+        page = min(page, max(1, -(-total // page_size)))
+        return GalleryPage(total, page, match_page(store, f, page, page_size))
+    sql = IDS_COUNT_PAGE_SQL.format(ids=ids[0])
+
+    def count_and_page(n: int) -> tuple[int, list[ImageRow]]:
+        rows = store.rows(sql, [*ids[1], page_size, (n - 1) * page_size])
+        return int(rows[0][0]), [_image_row(r[1:]) for r in rows if r[1] is not None]
+
+    total, rows = count_and_page(page)
+    last = max(1, -(-total // page_size))
+    if page > last:
+        page = last
+        total, rows = count_and_page(page)
+    return GalleryPage(total, page, rows)
+
+
+def _image_row(r: Sequence[Any]) -> ImageRow:
+    return ImageRow(int(r[0]), r[1], int(r[2]), int(r[3]), *(int(v or 0) for v in r[4:8]))
 
 
 def matched_boxes(store: Store, f: VGFilter, image_ids: Sequence[int]) -> list[MatchedBox]:

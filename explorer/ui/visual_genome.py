@@ -18,7 +18,7 @@ from explorer.store import QueryError, Store
 from explorer.textsafe import count_label, escape_markdown
 from explorer.ui.common import export_stamp, set_url
 from explorer.ui.gallery import Tile, pager, thumb_grid
-from explorer.urlstate import UrlParams, page_count
+from explorer.urlstate import UrlParams
 
 DATASET = "visual_genome"
 PAGE_KEY = "vg.page"  # the number input of `pager(..., key="vg")`
@@ -265,20 +265,20 @@ def _tile(
 def gallery(store: Store, view: VGView) -> VGView:
     """The count, pager and thumbnail grid; returns the view (a new page or an opened image)."""
     size = store.settings.page_size
-    total = q.count_matches(store, view.filter)
+    shown = q.gallery_page(store, view.filter, view.page, size)  # count and page in one evaluation
+    total = shown.total
     st.markdown(f"**{count_label(total)}**")
     if total == 0:
         st.info("No image matches these filters. Remove one in the sidebar.")
         return replace(view, page=1)
-    view = replace(view, page=min(max(1, view.page), page_count(total, size)))
+    view = replace(view, page=shown.page)
     st.session_state[PAGE_KEY] = view.page
     page = pager(total, view.page, size, key="vg")
     if page != view.page:  # Previous/Next: the number input follows on the next run
         st.session_state[PENDING_PAGE_KEY] = page
         publish(replace(view, page=page))
         st.rerun()
-    view = replace(view, page=page)
-    rows = q.match_page(store, view.filter, page, size)
+    rows = shown.rows
     boxes = q.matched_boxes(store, view.filter, [r.image_id for r in rows])
     clicked = thumb_grid(_tiles(store, rows, boxes), key="vg", columns=6)
     if clicked is not None:
