@@ -14,11 +14,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from benchmarks.generate import JDB_FILES
 
 PAGE = 48
+# The Visual Genome stats page's charts, each timed on its own and all in sequence ("page"), as the explorer's
+# `vg.stats.*` ops: same selections (none, one object, one attribute), same bins and caps (explorer.queries.stats).
+VG_STATS_OPS = (
+    "page", "object", "attribute", "predicate", "triple", "qtype", "image_size", "objects_per_image",
+    "relationships_per_image", "regions_per_image", "box_area", "box_aspect", "box_centres", "object_attributes",
+)  # fmt: skip
+TOP = 15
+MATRIX_TOP = 10
+PER_IMAGE_CAP = 60
+CENTRE_BINS = 20
 
 
 def load_journeydb(raw: Path) -> dict[str, pd.DataFrame]:
@@ -200,21 +211,91 @@ def vg_ops(d: dict[str, pd.DataFrame]) -> dict[str, Callable[[dict[str, Any]], A
         i = p["image_id"]
         return [t[t["image_id"] == i] for t in (images, objects, attributes, rels, regions, qas)]
 
-    def stats(p: dict[str, Any]) -> Any:
-        return (
-            objects["name"].value_counts().head(20),
-            attributes["attribute"].value_counts().head(20),
-            rels["predicate"].value_counts().head(20),
-            objects.groupby("image_id").size().value_counts(),
-        )
-
     return {
         "vg.objects_and": objects_and,
         "vg.attribute": attribute,
         "vg.triple": triple,
         "vg.image_annotations": annotations,
-        "vg.stats_page": stats,
+        **{f"vg.stats.{name}": fn for name, fn in vg_stats_ops(d).items()},
     }
+
+
+def vg_stats_ops(d: dict[str, pd.DataFrame]) -> dict[str, Callable[[dict[str, Any]], Any]]:
+    """Each chart of the stats page over a selection ({} = all images, {"objects": [...]}, {"attribute": a})."""
+    images, objects, attributes, rels = d["images"], d["objects"], d["attributes"], d["relationships"]
+    regions, qas = d["regions"], d["qas"]
+    qtypes = (
+        qas["question"].str.strip().str.split(" ", n=1).str[0].str.lower()
+        .str.replace(r"^[^a-z0-9]+|[^a-z0-9]+$", "", regex=True)
+    )  # fmt: skip
+    qas = qas.assign(qtype=qtypes.where(qtypes != "", "(none)"))
+
+    def selected(p: dict[str, Any]) -> Any:
+        if p.get("objects"):
+            hit = objects[objects["name"].isin(p["objects"])].groupby("image_id")["name"].nunique()
+            return hit[hit == len(set(p["objects"]))].index
+        if p.get("attribute"):
+            return attributes.loc[attributes["attribute"] == p["attribute"], "image_id"].unique()
+        return None
+
+    def sel(frame: pd.DataFrame, ids: Any) -> pd.DataFrame:
+        return frame if ids is None else frame[frame["image_id"].isin(ids)]
+
+    def images_per(frame: pd.DataFrame, keys: list[str], p: dict[str, Any], top: int = TOP) -> pd.Series:
+        return sel(frame, selected(p)).groupby(keys)["image_id"].nunique().nlargest(top)
+
+    def per_image(frame: pd.DataFrame, p: dict[str, Any]) -> pd.Series:
+        ids = selected(p)
+        counts = sel(frame, ids).groupby("image_id").size()
+        return counts.reindex(sel(images, ids)["image_id"], fill_value=0).clip(upper=PER_IMAGE_CAP).value_counts()
+
+    def boxes(p: dict[str, Any]) -> pd.DataFrame:
+        o = sel(objects, selected(p)).merge(images[["image_id", "width", "height"]], on="image_id")
+        return o[(o["w"] > 0) & (o["h"] > 0)]
+
+    def box_area(p: dict[str, Any]) -> pd.Series:
+        o = boxes(p)
+        o = o[(o["width"] > 0) & (o["height"] > 0)]
+        area = np.log10((o["w"] * o["h"]) / (o["width"] * o["height"]))
+        return np.clip(np.floor(area * 4), -16, 0).value_counts()
+
+    def box_aspect(p: dict[str, Any]) -> pd.Series:
+        o = boxes(p)
+        return np.clip(np.floor(np.log2(o["w"] / o["h"]) * 2), -8, 7).value_counts()
+
+    def box_centres(p: dict[str, Any]) -> pd.Series:
+        o = sel(objects, selected(p)).merge(images[["image_id", "width", "height"]], on="image_id")
+        o = o[(o["width"] > 0) & (o["height"] > 0)]
+        cx = np.clip(np.floor((o["x"] + o["w"] / 2) / o["width"] * CENTRE_BINS), 0, CENTRE_BINS - 1)
+        cy = np.clip(np.floor((o["y"] + o["h"] / 2) / o["height"] * CENTRE_BINS), 0, CENTRE_BINS - 1)
+        return pd.DataFrame({"cx": cx, "cy": cy}).value_counts()
+
+    def object_attributes(p: dict[str, Any]) -> pd.Series:
+        names = images_per(objects, ["name"], p, MATRIX_TOP).index
+        attrs = images_per(attributes, ["attribute"], p, MATRIX_TOP).index
+        a = sel(attributes, selected(p))
+        a = a[a["name"].isin(names) & a["attribute"].isin(attrs)].drop_duplicates(["object_id", "attribute"])
+        return a.groupby(["name", "attribute"]).size()  # objects, each attribute once per object
+
+    ops: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "object": lambda p: images_per(objects, ["name"], p),
+        "attribute": lambda p: images_per(attributes, ["attribute"], p),
+        "predicate": lambda p: images_per(rels, ["predicate"], p),
+        "triple": lambda p: images_per(rels, ["subject_name", "predicate", "object_name"], p),
+        "qtype": lambda p: sel(qas, selected(p))["qtype"].value_counts().head(TOP),
+        "image_size": lambda p: sel(images, selected(p)).groupby(["width", "height"]).size().nlargest(TOP),
+        "objects_per_image": lambda p: per_image(objects, p),
+        "relationships_per_image": lambda p: per_image(rels, p),
+        "regions_per_image": lambda p: per_image(regions, p),
+        "box_area": box_area,
+        "box_aspect": box_aspect,
+        "box_centres": box_centres,
+        "object_attributes": object_attributes,
+    }
+    charts = dict(ops)
+    ops["page"] = lambda p: [fn(p) for fn in charts.values()]
+    assert set(ops) == set(VG_STATS_OPS)
+    return ops
 
 
 def time_ops(
