@@ -60,3 +60,25 @@ def test_write_aggregates_on_a_copy_reports_rows(sample_data: Path, tmp_path: Pa
     written = write_aggregates(folder, "visual_genome")
     assert set(written) == {f"stats_{t}" for t in VG_TABLES}
     assert all((folder / f"{name}.parquet").is_file() for name in written)
+
+
+def test_stats_tables_are_sorted_by_value_in_bounded_row_groups(sample_data: Path, tmp_path: Path):
+    """Sorted, so a lookup of a chart's shown values skips to their row groups (stats.WHOLE_VALUES_SQL)."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from explorer.ingest import aggregates
+
+    shutil.copytree((sample_data / "visual_genome").resolve(), tmp_path / "vg")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(aggregates, "STATS_ROW_GROUP", 64)  # the demo's tables are small: force several groups
+        write_aggregates(tmp_path / "vg", "visual_genome")
+    groups = 0
+    for table in VG_TABLES:
+        path = tmp_path / "vg" / f"stats_{table}.parquet"
+        rows = duckdb.sql(f"SELECT * FROM read_parquet('{path}')").fetchall()
+        assert rows == duckdb.sql(f"SELECT * FROM read_parquet('{path}') ORDER BY ALL").fetchall(), table
+        meta = pq.ParquetFile(path).metadata
+        assert all(meta.row_group(g).num_rows <= 64 for g in range(meta.num_row_groups))
+        groups += meta.num_row_groups
+    assert groups > len(VG_TABLES)

@@ -65,6 +65,27 @@ def test_filtered_counts_compare_with_the_whole(sample_store, sample_data):
     assert stats.journeydb_counts(sample_store, JourneyFilter(), "content").filtered is False
 
 
+@pytest.mark.parametrize(
+    ("stat", "whole_sql"),
+    [
+        ("object", "SELECT name, count(DISTINCT image_id) FROM 'VG/objects.parquet' GROUP BY name"),
+        ("triple", "SELECT concat_ws('|', coalesce(subject_name, ''), coalesce(predicate, ''), coalesce(object_name, '')),"
+                   " count(DISTINCT image_id) FROM 'VG/relationships.parquet' GROUP BY ALL"),
+        ("qtype", "SELECT coalesce(nullif(qtype, ''), '(none)'), count(*) FROM 'VG/qas.parquet' GROUP BY ALL"),
+    ],
+)  # fmt: skip
+def test_filtered_top_and_other_rows_compare_with_the_whole(stat, whole_sql, sample_store, sample_data):
+    """The whole dataset's count of each shown value, and of all the others together on the "other" row."""
+    name = _plain(sample_data, "SELECT name FROM 'VG/object_counts.parquet' ORDER BY n_images DESC, name")[0][0]
+    frame = stats.vg_counts(sample_store, VGFilter(objects=(name,)), stat, top=3).frame
+    whole = dict(_plain(sample_data, whole_sql))
+    shown = frame[frame["rest"] == 0]
+    assert len(shown) == 3
+    assert list(shown["n_all"]) == [whole[v] for v in shown["value"]]
+    other = frame[frame["rest"] > 0].iloc[0]
+    assert other["n_all"] == sum(whole.values()) - sum(whole[v] for v in shown["value"]) > 0
+
+
 def test_histograms_show_every_bin_of_the_whole_when_filtered(sample_store):
     counts = stats.journeydb_counts(sample_store, JourneyFilter(split="train"), "split")
     assert list(counts.frame["value"]) == ["test", "train", "valid"]

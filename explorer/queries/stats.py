@@ -49,12 +49,19 @@ FROM (SELECT coalesce(sum(n), 0) AS n, count(*) AS k FROM c) AS a,
      (SELECT coalesce(sum(n), 0) AS n, count(*) AS k FROM t) AS b
 WHERE a.k > b.k
 """
-# The whole dataset's counts for the given values, and the rest summed.
+# The same over a table of counts (the precomputed whole): not materialized, so the top reads only what it
+# needs and the totals only the n column.
+TOP_VALUES_TABLE_SQL = TOP_VALUES_SQL.replace("WITH c AS MATERIALIZED", "WITH c AS NOT MATERIALIZED")
+# The whole dataset's counts for the given values, and the rest as the totals minus theirs. The shown values
+# are a filter on the (value-sorted) stats table, which skips to their row groups; the totals read only n.
 WHOLE_VALUES_SQL = """
-WITH c AS ({counts})
-SELECT value, n, 0 AS rest FROM c WHERE list_contains(?, value)
-UNION ALL SELECT NULL, coalesce(sum(n), 0), count(*) FROM c WHERE NOT coalesce(list_contains(?, value), FALSE)
-HAVING count(*) > 0
+WITH c AS NOT MATERIALIZED ({counts}),
+shown AS MATERIALIZED (SELECT value, n FROM c WHERE list_contains(?, value))
+SELECT value, n, 0 AS rest FROM shown
+UNION ALL SELECT NULL, a.n - b.n, a.k - b.k
+FROM (SELECT coalesce(sum(n), 0) AS n, count(*) AS k FROM c) AS a,
+     (SELECT coalesce(sum(n), 0) AS n, count(*) AS k FROM shown) AS b
+WHERE a.k > b.k
 """
 
 JDB_TAG_COLUMNS = {"style": "styles", "content": "contents", "atmosphere": "atmospheres"}
@@ -388,13 +395,14 @@ def _counts(
     sql, params = where
     filtered = sql != "TRUE"
     limit = top if top is not None and stat.order == "n" else 1_000_000
-    whole_sql, _ = _whole_sql(stat, prefix, store)
+    whole_sql, precomputed = _whole_sql(stat, prefix, store)
     if filtered and known is not None:
         rows = _top_rows(known, limit)
     else:
         counts_sql = (live or live_sql(stat, prefix, sql)) if filtered else whole_sql
         counts_params = list(params) if filtered else []
-        rows = store.rows(TOP_VALUES_SQL.format(counts=counts_sql), [*counts_params, limit])
+        top_sql = TOP_VALUES_SQL if filtered or not precomputed else TOP_VALUES_TABLE_SQL
+        rows = store.rows(top_sql.format(counts=counts_sql), [*counts_params, limit])
     selected = {r[0]: int(r[1]) for r in rows if not r[2]}
     rest = next(((int(r[1]), int(r[2])) for r in rows if r[2]), (0, 0))
     whole: dict[Any, int] = {}
@@ -405,7 +413,7 @@ def _counts(
             selected = {**dict.fromkeys(whole, 0), **selected}
         else:
             values = list(selected)
-            for value, n, k in store.rows(WHOLE_VALUES_SQL.format(counts=whole_sql), [values, values]):
+            for value, n, k in store.rows(WHOLE_VALUES_SQL.format(counts=whole_sql), [values]):
                 if k:
                     whole_rest = (int(n), int(k))
                 else:
