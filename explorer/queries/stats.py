@@ -19,7 +19,7 @@ from typing import Any, Literal, TypeVar
 import pandas as pd
 
 from explorer.filters import JourneyFilter, VGFilter, search_words
-from explorer.queries.filters import Where, journeydb_row_ids, vg_where
+from explorer.queries.filters import Where, journeydb_row_ids, vg_image_ids, vg_where
 from explorer.queries.journeydb import access, count_images, selection_where
 from explorer.queries.visual_genome import filter_where, has_postings
 from explorer.store import Store
@@ -37,6 +37,7 @@ VG_SELECTION_SQL = "{alias}.image_id IN (SELECT i.image_id FROM vg_images i WHER
 
 JDB_COUNT_SQL = "SELECT count(*) FROM journeydb_images i WHERE {where}"
 VG_COUNT_SQL = "SELECT count(*) FROM vg_images i WHERE {where}"
+VG_IDS_COUNT_SQL = "SELECT count(*) FROM ({ids})"
 
 # The n most frequent values and the rest summed into one row (value NULL, rest = how many values).
 # A top-n (a heap, not a window over every value: the whole triples table has ~2M) and the rest as
@@ -672,8 +673,10 @@ def count_vg_images(store: Store, f: VGFilter | None = None) -> int:
 
 
 def _count_vg_images(store: Store, f: VGFilter) -> int:
-    sql, params = filter_where(store, f)
-    return int(store.scalar(VG_COUNT_SQL.format(where=sql), params))
+    ids = vg_image_ids(f, postings=has_postings(store))  # the filter's own tables only, no images scan
+    if ids is None:
+        return int(store.scalar(VG_COUNT_SQL.format(where="TRUE")))
+    return int(store.scalar(VG_IDS_COUNT_SQL.format(ids=ids[0]), ids[1]))
 
 
 def vg_counts(store: Store, f: VGFilter, stat: str, top: int | None = TOP) -> Counts:
