@@ -82,3 +82,31 @@ def test_stats_tables_are_sorted_by_value_in_bounded_row_groups(sample_data: Pat
         assert all(meta.row_group(g).num_rows <= 64 for g in range(meta.num_row_groups))
         groups += meta.num_row_groups
     assert groups > len(VG_TABLES)
+
+
+def test_charts_are_the_same_without_the_stats_tables(sample_store, sample_data: Path, tmp_path: Path):
+    """An export written before the stats tables: every chart computed live equals the one read from them."""
+    from explorer.config import Settings
+    from explorer.filters import JourneyFilter, VGFilter
+    from explorer.store import Store
+
+    for dataset in ("journeydb", "visual_genome"):
+        shutil.copytree((sample_data / dataset).resolve(), tmp_path / dataset)
+        for path in (tmp_path / dataset).glob("stats_*.parquet"):
+            path.unlink()
+    bare = Store(Settings(data_dir=tmp_path))
+    assert not bare.has("vg_stats_triples") and sample_store.has("vg_stats_triples")
+    name = sample_store.scalar("SELECT name FROM vg_object_counts ORDER BY n_images DESC, name LIMIT 1")
+    style = sample_store.scalar("SELECT tag FROM journeydb_tag_counts WHERE kind = 'style' ORDER BY n_images DESC")
+    for stat in stats.VG_STATS:
+        for f in (VGFilter(), VGFilter(objects=(name,))):
+            stats.clear_caches()
+            with_tables = stats.vg_counts(sample_store, f, stat, top=3).frame
+            stats.clear_caches()
+            assert stats.vg_counts(bare, f, stat, top=3).frame.equals(with_tables), (stat, f)
+    for stat in stats.JDB_STATS:
+        for f in (JourneyFilter(), JourneyFilter(styles=(style,))):
+            stats.clear_caches()
+            with_tables = stats.journeydb_counts(sample_store, f, stat, top=3).frame
+            stats.clear_caches()
+            assert stats.journeydb_counts(bare, f, stat, top=3).frame.equals(with_tables), (stat, f)

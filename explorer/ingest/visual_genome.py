@@ -32,9 +32,9 @@ predicates are exported as annotated (trimmed, lowercased), not mapped to aliase
 
 Files are up to ~1 GB, so nothing is loaded into Python: DuckDB streams each file with `read_json` and
 explicit column types, unnests and cleans in SQL in a work database on disk (so memory stays bounded), and
-COPYs sorted Parquet (ZSTD). A file holding a value
-of the wrong type (a string where a list belongs) fails that typed read; it is then re-read leniently
-(`records=false` + `json_transform`), where such values come out as NULL and are skipped and counted.
+COPYs sorted Parquet (ZSTD). A file holding a value of the wrong type (a string where a list belongs) fails
+that typed read; it is then re-read leniently (`records=false` + `json_transform`), where such values come
+out as NULL and are skipped and counted.
 Each image record is unnested with a leading NULL "header" element (k = 0), so records without an image
 id or without their list are still seen and counted. Zipped files are unpacked one ahead on a thread.
 """

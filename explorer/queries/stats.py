@@ -64,6 +64,8 @@ FROM (SELECT coalesce(sum(n), 0) AS n, count(*) AS k FROM c) AS a,
      (SELECT coalesce(sum(n), 0) AS n, count(*) AS k FROM shown) AS b
 WHERE a.k > b.k
 """
+# Over live counts (an export without the stats tables): computed once.
+WHOLE_VALUES_LIVE_SQL = WHOLE_VALUES_SQL.replace("WITH c AS NOT MATERIALIZED", "WITH c AS MATERIALIZED")
 
 JDB_TAG_COLUMNS = {"style": "styles", "content": "contents", "atmosphere": "atmospheres"}
 JDB_TAG_LIVE_SQL = (
@@ -414,7 +416,8 @@ def _counts(
             selected = {**dict.fromkeys(whole, 0), **selected}
         else:
             values = list(selected)
-            for value, n, k in store.rows(WHOLE_VALUES_SQL.format(counts=whole_sql), [values]):
+            whole_values = WHOLE_VALUES_SQL if precomputed else WHOLE_VALUES_LIVE_SQL
+            for value, n, k in store.rows(whole_values.format(counts=whole_sql), [values]):
                 if k:
                     whole_rest = (int(n), int(k))
                 else:
