@@ -413,9 +413,9 @@ def ingest(raw: Path, data_dir: Path, *, progress: bool = True) -> IngestReport:
             con = _connect(work)
             try:
                 with make_progress(progress) as bars:
-                    sources = _load(con, files, work, report, bars)
+                    _load(con, files, work, report, bars)
                     _read_sizes(con, image_root, bars)
-                    _write_tables(con, folder, dict(zip(files, sources, strict=True)), report, bars)
+                    _write_tables(con, folder, report, bars)
                     report.record_steps(bars)
             finally:
                 con.close()
@@ -489,12 +489,9 @@ def _run_with_progress(
 
 def _load(
     con: duckdb.DuckDBPyConnection, files: dict[str, Path], work: Path, report: IngestReport, bars: Progress
-) -> list[Path]:
-    """Parse every annotation file into the `rec` table and account for what was skipped.
-
-    Returns the plain-text file read for each split (unpacked into `work` when released as an archive).
-    """
-    sources: list[Path] = []
+) -> None:
+    """Parse every annotation file (unpacked into `work` when released as an archive) into the `rec` table and
+    account for what was skipped."""
     rejected: dict[str, list[int]] = {}
     unreadable: list[tuple[int, int, str]] = []
     for order, (split, path) in enumerate(files.items()):
@@ -516,7 +513,6 @@ def _load(
             con.execute("SET preserve_insertion_order = false")
         except duckdb.Error as err:
             raise IngestError(f"{path} could not be read as JSON lines ({err}).") from err
-        sources.append(source)
         rejects = con.execute(
             "SELECT line, error_type FROM rejects ORDER BY line"
             if _has_table(con, "rejects")
@@ -534,7 +530,6 @@ def _load(
         _clear_rejects(con)
     con.execute(MARK_DUPLICATES_SQL)
     _account(con, files, rejected, unreadable, report)
-    return sources
 
 
 def _check_text_file(source: Path, original: Path) -> None:
@@ -844,9 +839,7 @@ def _write_tags(con: duckdb.DuckDBPyConnection, tags_path: Path, tag_ids_path: P
     bars.update(task, completed=1)
 
 
-def _write_tables(
-    con: duckdb.DuckDBPyConnection, folder: Path, sources: dict[str, Path], report: IngestReport, bars: Progress
-) -> None:
+def _write_tables(con: duckdb.DuckDBPyConnection, folder: Path, report: IngestReport, bars: Progress) -> None:
     """Write the six tables and the text index, and record the tables' row counts."""
     names = ("images", "image_ids", "questions", "tags", "tag_ids", "tag_counts")
     targets = {name: folder / f"{name}.parquet" for name in names}
