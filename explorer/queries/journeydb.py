@@ -14,8 +14,10 @@ import pyarrow.parquet as pq
 
 from explorer.filters import JourneyFilter, search_words
 from explorer.queries.filters import Where, journeydb_row_ids, journeydb_where
+from explorer.queries.paging import GalleryPage, clamped
 from explorer.store import Store
 from explorer.textindex import Facets, TextIndex, facet_term, tokens
+from explorer.urlstate import page_count
 
 MAX_PAGE_SIZE = 500
 MAX_TAG_OPTIONS = 10_000
@@ -192,16 +194,7 @@ def image_page(store: Store, f: JourneyFilter, page: int, page_size: int) -> lis
     return [ImageRow(*row) for row in store.rows(IMAGES_BY_ROW_ID_SQL, [row_ids])]
 
 
-@dataclass(frozen=True)
-class GalleryPage:
-    """What the gallery shows: how many images match, the page shown (clamped to the last) and its rows."""
-
-    total: int
-    page: int
-    rows: list[ImageRow]
-
-
-def gallery_page(store: Store, f: JourneyFilter, page: int, page_size: int) -> GalleryPage:
+def gallery_page(store: Store, f: JourneyFilter, page: int, page_size: int) -> GalleryPage[ImageRow]:
     """The count of the images matching `f` and page `page` (1-based; past the end: the last page).
 
     Where the text index or the tag postings answer `f`, count and page come from one search or one
@@ -228,13 +221,9 @@ def gallery_page(store: Store, f: JourneyFilter, page: int, page_size: int) -> G
 
     else:
         total = count_images(store, f)
-        page = min(page, max(1, -(-total // page_size)))
+        page = min(page, page_count(total, page_size))
         return GalleryPage(total, page, image_page(store, f, page, page_size) if total else [])
-    total, row_ids = count_and_page(page)
-    last = max(1, -(-total // page_size))
-    if page > last:
-        page = last
-        total, row_ids = count_and_page(page)
+    total, page, row_ids = clamped(count_and_page, page, page_size)
     rows = [ImageRow(*row) for row in store.rows(IMAGES_BY_ROW_ID_SQL, [row_ids])] if row_ids else []
     return GalleryPage(total, page, rows)
 

@@ -16,7 +16,9 @@ import pandas as pd
 
 from explorer.filters import VGFilter, search_words
 from explorer.queries.filters import VG_POSTINGS_VIEWS, Where, like_pattern, vg_image_ids, vg_where
+from explorer.queries.paging import GalleryPage, clamped
 from explorer.store import Store
+from explorer.urlstate import page_count
 
 OBJECT_COUNTS_SQL = "SELECT name, n_images, n_objects FROM vg_object_counts ORDER BY n_images DESC, name"
 ATTRIBUTE_COUNTS_SQL = (
@@ -248,16 +250,7 @@ def match_page(store: Store, f: VGFilter, page: int, page_size: int) -> list[Ima
     return [_image_row(r) for r in rows]
 
 
-@dataclass(frozen=True)
-class GalleryPage:
-    """What the gallery shows: how many images match, the page shown (clamped to the last) and its rows."""
-
-    total: int
-    page: int
-    rows: list[ImageRow]
-
-
-def gallery_page(store: Store, f: VGFilter, page: int, page_size: int) -> GalleryPage:
+def gallery_page(store: Store, f: VGFilter, page: int, page_size: int) -> GalleryPage[ImageRow]:
     """The count of the images matching `f` and page `page` (1-based; past the end: the last page), by image id.
 
     Count and page come from one evaluation of the filter (a second one only when `page` is past the end).
@@ -267,7 +260,7 @@ def gallery_page(store: Store, f: VGFilter, page: int, page_size: int) -> Galler
     ids = vg_image_ids(f, postings=has_postings(store))
     if ids is None:  # no condition: every image
         total = int(store.scalar(MATCH_COUNT_SQL.format(where="TRUE")) or 0)
-        page = min(page, max(1, -(-total // page_size)))
+        page = min(page, page_count(total, page_size))
         return GalleryPage(total, page, match_page(store, f, page, page_size))
     sql = IDS_COUNT_PAGE_SQL.format(ids=ids[0])
 
@@ -275,12 +268,7 @@ def gallery_page(store: Store, f: VGFilter, page: int, page_size: int) -> Galler
         rows = store.rows(sql, [*ids[1], page_size, (n - 1) * page_size])
         return int(rows[0][0]), [_image_row(r[1:]) for r in rows if r[1] is not None]
 
-    total, rows = count_and_page(page)
-    last = max(1, -(-total // page_size))
-    if page > last:
-        page = last
-        total, rows = count_and_page(page)
-    return GalleryPage(total, page, rows)
+    return GalleryPage(*clamped(count_and_page, page, page_size))
 
 
 def _image_row(r: Sequence[Any]) -> ImageRow:
