@@ -39,33 +39,36 @@ JDB_COUNT_SQL = "SELECT count(*) FROM journeydb_images i WHERE {where}"
 VG_COUNT_SQL = "SELECT count(*) FROM vg_images i WHERE {where}"
 VG_IDS_COUNT_SQL = "SELECT count(*) FROM ({ids})"
 
-# The n most frequent values and the rest summed into one row (value NULL, rest = how many values).
-# A top-n (a heap, not a window over every value: the whole triples table has ~2M) and the rest as
-# the totals minus the top's.
-TOP_VALUES_SQL = """
-WITH c AS MATERIALIZED ({counts}), t AS (SELECT value, n FROM c ORDER BY n DESC, value LIMIT ?)
-SELECT value, n, 0 AS rest FROM t
+
+def _values_and_rest(counts: str, part: str) -> str:
+    """SQL over `{counts}` (value, n rows) as `c`: the rows of `part`, then the rest summed into one row (value
+    NULL, rest = how many values) as the totals minus the part's.
+
+    `counts` says how `c` is held: "MATERIALIZED" (computed once) or "NOT MATERIALIZED" (read where used).
+    `part` is the CTE `p` over `c`: a parenthesised query, prefixed with "MATERIALIZED" to compute it once.
+    """
+    return f"""
+WITH c AS {counts} ({{counts}}), p AS {part}
+SELECT value, n, 0 AS rest FROM p
 UNION ALL SELECT NULL, a.n - b.n, a.k - b.k
 FROM (SELECT coalesce(sum(n), 0) AS n, count(*) AS k FROM c) AS a,
-     (SELECT coalesce(sum(n), 0) AS n, count(*) AS k FROM t) AS b
+     (SELECT coalesce(sum(n), 0) AS n, count(*) AS k FROM p) AS b
 WHERE a.k > b.k
 """
+
+
+# The n most frequent values (a heap, not a window over every value: the whole triples table has ~2M).
+_TOP = "(SELECT value, n FROM c ORDER BY n DESC, value LIMIT ?)"
+TOP_VALUES_SQL = _values_and_rest("MATERIALIZED", _TOP)
 # The same over a table of counts (the precomputed whole): not materialized, so the top reads only what it
 # needs and the totals only the n column.
-TOP_VALUES_TABLE_SQL = TOP_VALUES_SQL.replace("WITH c AS MATERIALIZED", "WITH c AS NOT MATERIALIZED")
-# The whole dataset's counts for the given values, and the rest as the totals minus theirs. The shown values
-# are a filter on the (value-sorted) stats table, which skips to their row groups; the totals read only n.
-WHOLE_VALUES_SQL = """
-WITH c AS NOT MATERIALIZED ({counts}),
-shown AS MATERIALIZED (SELECT value, n FROM c WHERE list_contains(?, value))
-SELECT value, n, 0 AS rest FROM shown
-UNION ALL SELECT NULL, a.n - b.n, a.k - b.k
-FROM (SELECT coalesce(sum(n), 0) AS n, count(*) AS k FROM c) AS a,
-     (SELECT coalesce(sum(n), 0) AS n, count(*) AS k FROM shown) AS b
-WHERE a.k > b.k
-"""
-# Over live counts (an export without the stats tables): computed once.
-WHOLE_VALUES_LIVE_SQL = WHOLE_VALUES_SQL.replace("WITH c AS NOT MATERIALIZED", "WITH c AS MATERIALIZED")
+TOP_VALUES_TABLE_SQL = _values_and_rest("NOT MATERIALIZED", _TOP)
+# The whole dataset's counts for the given values. The shown values are a filter on the (value-sorted) stats
+# table, which skips to their row groups; the totals read only n. Over live counts (an export without the
+# stats tables) the counts are computed once.
+_SHOWN = "MATERIALIZED (SELECT value, n FROM c WHERE list_contains(?, value))"
+WHOLE_VALUES_SQL = _values_and_rest("NOT MATERIALIZED", _SHOWN)
+WHOLE_VALUES_LIVE_SQL = _values_and_rest("MATERIALIZED", _SHOWN)
 
 JDB_TAG_COLUMNS = {"style": "styles", "content": "contents", "atmosphere": "atmospheres"}
 JDB_TAG_LIVE_SQL = (
