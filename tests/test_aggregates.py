@@ -98,15 +98,15 @@ def test_charts_are_the_same_without_the_stats_tables(sample_store, sample_data:
     assert not bare.has("vg_stats_triples") and sample_store.has("vg_stats_triples")
     name = sample_store.scalar("SELECT name FROM vg_object_counts ORDER BY n_images DESC, name LIMIT 1")
     style = sample_store.scalar("SELECT tag FROM journeydb_tag_counts WHERE kind = 'style' ORDER BY n_images DESC")
-    for stat in stats.VG_STATS:
-        for f in (VGFilter(), VGFilter(objects=(name,))):
-            stats.clear_caches()
-            with_tables = stats.vg_counts(sample_store, f, stat, top=3).frame
-            stats.clear_caches()
-            assert stats.vg_counts(bare, f, stat, top=3).frame.equals(with_tables), (stat, f)
-    for stat in stats.JDB_STATS:
-        for f in (JourneyFilter(), JourneyFilter(styles=(style,))):
-            stats.clear_caches()
-            with_tables = stats.journeydb_counts(sample_store, f, stat, top=3).frame
-            stats.clear_caches()
-            assert stats.journeydb_counts(bare, f, stat, top=3).frame.equals(with_tables), (stat, f)
+    charts = [(stats.vg_counts, stat, f) for stat in stats.VG_STATS for f in (VGFilter(), VGFilter(objects=(name,)))]
+    charts += [
+        (stats.journeydb_counts, stat, f)
+        for stat in stats.JDB_STATS
+        for f in (JourneyFilter(), JourneyFilter(styles=(style,)))
+    ]
+    for counts, stat, f in charts:
+        stats.clear_caches()
+        with_tables = counts(sample_store, f, stat, top=3).frame
+        stats.clear_caches()
+        assert counts(bare, f, stat, top=3).frame.equals(with_tables), (stat, f)
+    assert len(charts) == 2 * (len(stats.VG_STATS) + len(stats.JDB_STATS))

@@ -701,11 +701,15 @@ class _Aligned:
         self._pending: list[pa.RecordBatch] = []
         self._rows = 0
 
+    def _pull(self) -> None:
+        """Read one more batch (StopIteration at the end of the stream)."""
+        batch = self._reader.read_next_batch()
+        self._pending.append(batch)
+        self._rows += batch.num_rows
+
     def take(self, n: int) -> pa.Table:
         while self._rows < n:
-            batch = self._reader.read_next_batch()  # StopIteration when the stream is shorter: a bug, not data
-            self._pending.append(batch)
-            self._rows += batch.num_rows
+            self._pull()  # StopIteration when the stream is shorter: a bug, not data
         table = pa.Table.from_batches(self._pending, schema=self._reader.schema)
         rest = table.slice(n)
         self._pending = rest.to_batches()
@@ -716,12 +720,13 @@ class _Aligned:
         """Whether every row has been taken."""
         while self._rows == 0:
             try:
-                batch = self._reader.read_next_batch()
+                self._pull()
             except StopIteration:
                 return True
-            self._pending.append(batch)
-            self._rows += batch.num_rows
         return False
+
+
+_MISALIGNED = "internal error: the image streams do not line up; nothing was published."
 
 
 def _ordered(rid: pa.Array, last: int) -> int:
@@ -762,7 +767,7 @@ def _write_images(con: duckdb.DuckDBPyConnection, path: Path, bars: Progress) ->
                     extra = joined.take(batch.num_rows)
                     # Equal to the joined stream, which is sorted by rid: so in file order too.
                     if not batch.column("rid").equals(extra.column("rid").combine_chunks()):
-                        raise IngestError("internal error: the image streams do not line up; nothing was published.")
+                        raise IngestError(_MISALIGNED)
                     columns = {name: batch.column(name) for name in batch.schema.names}
                     columns.update({name: extra.column(name).combine_chunks() for name in extra.schema.names})
                     columns["row_id"] = pa.array(np.arange(row_id, row_id + batch.num_rows), pa.int64())
@@ -770,7 +775,7 @@ def _write_images(con: duckdb.DuckDBPyConnection, path: Path, bars: Progress) ->
                     out = pa.record_batch([columns[name] for name in IMAGE_COLUMNS], schema=schema)
                     writer.write_batch(out, row_group_size=IMAGE_ROW_GROUP)
             if not joined.exhausted():
-                raise IngestError("internal error: the image streams do not line up; nothing was published.")
+                raise IngestError(_MISALIGNED)
     finally:
         cursor.close()
     bars.update(task, completed=1)

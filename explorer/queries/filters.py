@@ -72,6 +72,16 @@ def _join(parts: list[str], params: list[Any]) -> Where:
     return (" AND ".join(parts) if parts else "TRUE"), params
 
 
+def _params(parts: list[Where]) -> list[Any]:
+    """The parameters of `parts`, in their order."""
+    return [p for _, params in parts for p in params]
+
+
+def _intersection(sets: list[Where]) -> Where:
+    """The rows in every one of the (non-empty list of) queries `sets`."""
+    return " INTERSECT ".join(f"({sql})" for sql, _ in sets), _params(sets)
+
+
 def _jdb_tag_sets(f: JourneyFilter) -> list[Where]:
     """One row-id query per tag condition of `f` (one for "any", one per kind for "all")."""
     tags = {kind: values for kind, values in f.tags().items() if values}
@@ -104,9 +114,7 @@ def journeydb_row_ids(f: JourneyFilter, *, index: TextIndex | None = None) -> Wh
         columns = journeydb_where(replace(f, styles=(), contents=(), atmospheres=()))
     if columns[0] != "TRUE":
         sets.append((JDB_COLUMNS_IDS_SQL.format(where=columns[0]), columns[1]))
-    if not sets:
-        return None
-    return " INTERSECT ".join(f"({sql})" for sql, _ in sets), [p for _, params in sets for p in params]
+    return _intersection(sets) if sets else None
 
 
 def journeydb_where(
@@ -195,7 +203,7 @@ def vg_image_sets(f: VGFilter, *, text: bool = True, postings: bool = False) -> 
 def vg_where(f: VGFilter, *, text: bool = True, postings: bool = False) -> Where:
     """Images matching `f` (see `vg_image_sets`), as a condition on the images view aliased `i`."""
     sets = vg_image_sets(f, text=text, postings=postings)
-    return _join([VG_IMAGE_IN_SQL.format(ids=sql) for sql, _ in sets], [p for _, params in sets for p in params])
+    return _join([VG_IMAGE_IN_SQL.format(ids=sql) for sql, _ in sets], _params(sets))
 
 
 def vg_image_ids(f: VGFilter, *, text: bool = True, postings: bool = False) -> Where | None:
@@ -207,7 +215,6 @@ def vg_image_ids(f: VGFilter, *, text: bool = True, postings: bool = False) -> W
     sets = vg_image_sets(f, text=text, postings=postings)
     if not sets:
         return None
-    params = [p for _, values in sets for p in values]
     if len(sets) == 1:
-        return f"SELECT DISTINCT image_id FROM ({sets[0][0]})", params
-    return " INTERSECT ".join(f"({sql})" for sql, _ in sets), params
+        return f"SELECT DISTINCT image_id FROM ({sets[0][0]})", list(sets[0][1])
+    return _intersection(sets)
