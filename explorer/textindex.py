@@ -120,11 +120,18 @@ def write(docs: Iterable[pa.RecordBatch], target: Path, *, threads: int = 2) -> 
     writer = index.writer(heap_size=WRITER_HEAP_BYTES, num_threads=threads)
     new_doc = tantivy.Document
     count = 0
-    for batch in docs:
-        add = writer.add_document
-        for row_id, text in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
-            add(new_doc(row_id=row_id, text=text or ""))  # keyword form: one call per document
-        count += batch.num_rows
+    try:
+        for batch in docs:
+            add = writer.add_document
+            for row_id, text in zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True):
+                add(new_doc(row_id=row_id, text=text or ""))  # keyword form: one call per document
+            count += batch.num_rows
+    except BaseException:
+        # Stop tantivy's threads before the caller sees the error: the traceback keeps `writer` alive, and its
+        # threads would go on writing segment files while the caller removes the folder.
+        writer.rollback()
+        writer.wait_merging_threads()
+        raise
     writer.commit()
     writer.wait_merging_threads()
     (target / FORMAT_FILE).write_text(json.dumps({"facets": 1}), encoding="utf-8")

@@ -11,7 +11,7 @@ import pytest
 
 from explorer.filters import JourneyFilter
 from explorer.queries.filters import JDB_TEXT_IDS_SQL, JDB_TEXT_WORD_SQL, journeydb_where
-from explorer.textindex import INDEX_DIR, Facets, TextIndex, build, facet_term, tokens
+from explorer.textindex import INDEX_DIR, Facets, TextIndex, build, facet_term, tokens, write
 
 PROMPTS = [
     ("a black cat on a red sofa", "A cat sleeping."),
@@ -133,3 +133,19 @@ def test_facet_tokens_are_single_index_tokens() -> None:
     term = facet_term("style", "Highly Detailed, 8k")
     assert tokens([term]) == [term]
     assert term != facet_term("style", "highly detailed, 8k") and term != facet_term("content", "Highly Detailed, 8k")
+
+
+def test_a_failed_write_stops_tantivys_writer(tmp_path: Path) -> None:
+    """When the documents' reader fails (the ingest interrupts it), the writer is stopped before the error is
+    raised, though the traceback (kept by the caller) still holds the frame: no thread of it goes on writing
+    into a folder the caller is about to remove, and the index's writer lock is free."""
+    import tantivy
+
+    def docs():  # type: ignore[no-untyped-def]
+        yield pa.record_batch([pa.array([0, 1], pa.int64()), pa.array(["a cat", "a dog"])], names=["row_id", "text"])
+        raise RuntimeError("reader interrupted")
+
+    with pytest.raises(RuntimeError, match="reader interrupted") as failure:
+        write(docs(), tmp_path / "ix")
+    assert failure.value.__traceback__ is not None  # the failed frame, with its writer, is still referenced
+    tantivy.Index.open(str(tmp_path / "ix")).writer().rollback()  # raises if the failed writer held the lock
