@@ -249,8 +249,11 @@ def vg_stats_ops(d: dict[str, pd.DataFrame]) -> dict[str, Callable[[dict[str, An
         counts = sel(frame, ids).groupby("image_id").size()
         return counts.reindex(sel(images, ids)["image_id"], fill_value=0).clip(upper=PER_IMAGE_CAP).value_counts()
 
+    def sized(p: dict[str, Any]) -> pd.DataFrame:  # the selection's objects with their image's size
+        return sel(objects, selected(p)).merge(images[["image_id", "width", "height"]], on="image_id")
+
     def boxes(p: dict[str, Any]) -> pd.DataFrame:
-        o = sel(objects, selected(p)).merge(images[["image_id", "width", "height"]], on="image_id")
+        o = sized(p)
         return o[(o["w"] > 0) & (o["h"] > 0)]
 
     def box_area(p: dict[str, Any]) -> pd.Series:
@@ -264,7 +267,7 @@ def vg_stats_ops(d: dict[str, pd.DataFrame]) -> dict[str, Callable[[dict[str, An
         return np.clip(np.floor(np.log2(o["w"] / o["h"]) * 2), -8, 7).value_counts()
 
     def box_centres(p: dict[str, Any]) -> pd.Series:
-        o = sel(objects, selected(p)).merge(images[["image_id", "width", "height"]], on="image_id")
+        o = sized(p)
         o = o[(o["width"] > 0) & (o["height"] > 0)]
         cx = np.clip(np.floor((o["x"] + o["w"] / 2) / o["width"] * CENTRE_BINS), 0, CENTRE_BINS - 1)
         cy = np.clip(np.floor((o["y"] + o["h"] / 2) / o["height"] * CENTRE_BINS), 0, CENTRE_BINS - 1)
