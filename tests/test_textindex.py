@@ -11,7 +11,16 @@ import pytest
 
 from explorer.filters import JourneyFilter
 from explorer.queries.filters import JDB_TEXT_IDS_SQL, JDB_TEXT_WORD_SQL, journeydb_where
-from explorer.textindex import INDEX_DIR, Facets, TextIndex, build, facet_term, tokens, write
+from explorer.textindex import (
+    INDEX_DIR,
+    Facets,
+    TextIndex,
+    build,
+    document_texts,
+    facet_term,
+    tokens,
+    write,
+)
 
 PROMPTS = [
     ("a black cat on a red sofa", "A cat sleeping."),
@@ -119,7 +128,7 @@ def test_facets_narrow_a_search_exactly(index: TextIndex) -> None:
     every = Facets(all=(facet_term("style", "anime"),))
     assert index.page(["cat"], 10, facets=every).row_ids == [0]
     assert index.count(["city"], every) == 1
-    assert index.count(["city"], Facets(all=(facet_term("style", "café-noir"),))) == 1  # Python's MD5 = DuckDB's
+    assert index.count(["city"], Facets(all=(facet_term("style", "café-noir"),))) == 1  # not ASCII
     assert index.count(["cat"], Facets(all=(facet_term("style", "highly detailed"),))) == 1
     assert index.count(["cat"], Facets(all=(facet_term("style", "highly"),))) == 0  # whole values only
     assert index.count(["cat"], Facets(all=(facet_term("style", "Anime"),))) == 0  # case kept
@@ -127,6 +136,49 @@ def test_facets_narrow_a_search_exactly(index: TextIndex) -> None:
     either = Facets(any=(facet_term("content", "woman"), facet_term("content", "cat")))
     assert index.page(["a"], 10, facets=either).row_ids == [0, 1]
     assert index.count(["a"], Facets(all=(facet_term("split", "valid"),), any=either.any)) == 0
+
+
+def test_document_texts_append_each_facet_token_in_order() -> None:
+    """The Arrow path hashes each distinct value once per batch; every row still gets the tokens of its own
+    values, in column order, with null lists, null values and empty lists adding nothing."""
+    tags = pa.list_(pa.string())
+    batch = pa.record_batch(
+        {
+            "row_id": pa.array([0, 1, 2, 3], pa.int64()),
+            "text": ["a cat", None, "café", "x"],
+            "styles": pa.array([["anime", "café-noir"], None, ["anime"], ["anime", None]], tags),
+            "contents": pa.array([[], ["cat"], ["cat", "dog"], None], tags),
+            "atmospheres": pa.array([None, None, None, ["calm"]], tags),
+            "split": ["train", None, "valid", "train"],
+            "mj_version": ["5", "5", None, "niji 5"],
+            "aspect_ratio": [None, "1:1", "1:1", "16:9"],
+        }
+    )
+    cache: dict[tuple[str, str], str] = {}
+    texts = document_texts(batch, cache).to_pylist()
+    s, c, a = (
+        (lambda v: facet_term("style", v)),
+        (lambda v: facet_term("content", v)),
+        (lambda v: facet_term("atmosphere", v)),
+    )
+    sp, v, ar = (
+        (lambda x: facet_term("split", x)),
+        (lambda x: facet_term("version", x)),
+        (lambda x: facet_term("ar", x)),
+    )
+    expected = [
+        ["a", "cat", s("anime"), s("café-noir"), sp("train"), v("5")],
+        [c("cat"), v("5"), ar("1:1")],
+        ["café", s("anime"), c("cat"), c("dog"), sp("valid"), ar("1:1")],
+        ["x", s("anime"), a("calm"), sp("train"), v("niji 5"), ar("16:9")],
+    ]
+    assert [text.split() for text in texts] == expected
+    assert cache[("style", "anime")] == s("anime")  # reused by the next batch
+    assert document_texts(batch.select(["row_id", "text"])).to_pylist() == ["a cat", "", "café", "x"]
+    nothing = pa.record_batch(
+        [pa.array([None], col.type) for col in batch.columns], schema=batch.schema
+    )  # no text and no facet
+    assert [text.split() for text in document_texts(nothing).to_pylist()] == [[]]  # stays a row
 
 
 def test_facet_tokens_are_single_index_tokens() -> None:

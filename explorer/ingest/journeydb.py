@@ -802,7 +802,8 @@ def _write_questions(con: duckdb.DuckDBPyConnection, path: Path, bars: Progress)
 # Columns with (nearly) one value per row are stored without a dictionary. Arrow dictionary-encodes every
 # column by default and falls back to plain pages once the dictionary page is full, so a lookup of one image
 # decoded a whole 1 MB dictionary page per text column: without them one image's row reads ~25% faster
-# (full scale: p50 20 -> 15 ms) and the file is slightly smaller.
+# (full scale: p50 20 -> 15 ms) and the file is slightly smaller. In tags.parquet (sorted by tag) image_id is
+# nearly unique per row group too: without a dictionary it is written with ~15% less CPU.
 PLAIN_COLUMNS = frozenset({"image_id", "img_path", "prompt", "prompt_text", "caption", "prompt_hash", "row_id"})
 
 
@@ -831,7 +832,7 @@ def _write_tags(con: duckdb.DuckDBPyConnection, tags_path: Path, tag_ids_path: P
     tags_schema = pa.schema([("image_id", pa.string()), ("kind", pa.string()), ("tag", pa.string())])
     ids_schema = pa.schema([("kind", pa.string()), ("tag", pa.string()), ("row_id", pa.int64())])
     with (
-        pq.ParquetWriter(tags_path, tags_schema, compression="zstd") as tags_out,
+        pq.ParquetWriter(tags_path, tags_schema, compression="zstd", **_encoding(tags_schema)) as tags_out,
         pq.ParquetWriter(tag_ids_path, ids_schema, compression="zstd", **_encoding(ids_schema)) as ids_out,
     ):
         for batch in con.sql(TAG_POSTINGS_SQL).to_arrow_reader(TAG_ROW_GROUP):
