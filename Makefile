@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= data
 PORT   ?= 8501
 SCALE  ?= 0.01
+NAIVE  ?= journeydb,visual_genome
 PYTEST_ARGS ?=
 
 .PHONY: install run demo test lint format bench load clean
@@ -41,7 +42,7 @@ format: install
 	$(BIN)/ruff format .
 
 bench: install
-	$(BIN)/python -m benchmarks.run --scale $(SCALE)
+	$(BIN)/python -m benchmarks.run --scale $(SCALE) --naive-datasets $(NAIVE)
 
 load: install
 	$(BIN)/python -m pytest -m slow tests/test_load.py -p no:cacheprovider

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from benchmarks import run
 from benchmarks.generate import sizes_for
 
@@ -43,3 +45,12 @@ def test_peak_memory_is_the_childs_own_not_the_benchmarks() -> None:
     assert child.ok
     assert 64 < child.peak_rss_mb < 300, child.peak_rss_mb
     assert len(held) == 400 << 20
+
+
+def test_an_unknown_naive_dataset_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        run.main(["--naive-datasets", "journeydb,vg", "--out", str(tmp_path / "out")])
+    assert "unknown dataset vg" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
