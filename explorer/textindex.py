@@ -83,19 +83,19 @@ def facet_term(kind: str, value: str) -> str:
 
 def _facet_tokens(kind: str, column: pa.Array, cache: dict[tuple[str, str], str]) -> pa.Array:
     """Per row, the tokens of the `kind` facet values in `column` (strings, or lists of strings), joined by
-    spaces; null where the row has none. Each distinct value is hashed once (dictionary encoding)."""
+    spaces: empty or null where the row has none. Each distinct value is hashed once (dictionary encoding)."""
     listed = pa.types.is_list(column.type) or pa.types.is_large_list(column.type)
     values = pc.list_flatten(column) if listed else column
     encoded = pc.dictionary_encode(values)
-    tokens = []
+    hashed = []
     for value in encoded.dictionary.to_pylist():
         token = cache.get((kind, value))
         if token is None:
             if len(cache) >= FACET_CACHE_SIZE:
                 cache.clear()
             token = cache[(kind, value)] = facet_term(kind, value)
-        tokens.append(token)
-    per_value = pc.take(pa.array(tokens, pa.string()), encoded.indices)
+        hashed.append(token)
+    per_value = pc.take(pa.array(hashed, pa.string()), encoded.indices)
     if not listed:
         return per_value
     lengths = pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)
