@@ -37,7 +37,7 @@ import duckdb
 import psutil
 
 from benchmarks import generate, naive
-from explorer.config import Settings
+from explorer.config import DATASETS, Settings
 from explorer.filters import AttributeFilter, JourneyFilter, Triple, VGFilter
 from explorer.ingest.common import slowest_steps
 from explorer.queries import filters as qfilters
@@ -585,8 +585,8 @@ def main(argv: list[str] | None = None) -> Report:
     parser.add_argument("--keep", action="store_true", help="keep the generated raw data and export")
     args = parser.parse_args(argv)
     naive_sets = [d for d in args.naive_datasets.split(",") if d]
-    if unknown := sorted(set(naive_sets) - {"journeydb", "visual_genome"}):
-        parser.error(f"--naive-datasets: unknown dataset {', '.join(unknown)} (journeydb, visual_genome)")
+    if unknown := sorted(set(naive_sets) - set(DATASETS)):
+        parser.error(f"--naive-datasets: unknown dataset {', '.join(unknown)} ({', '.join(DATASETS)})")
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)

@@ -169,7 +169,7 @@ def write(docs: Iterable[pa.RecordBatch], target: Path, *, threads: int = 2) -> 
             add = writer.add_document
             texts = document_texts(batch, cache).to_pylist()
             for row_id, text in zip(batch.column("row_id").to_pylist(), texts, strict=True):
-                add(new_doc(row_id=row_id, text=text or ""))  # keyword form: one call per document
+                add(new_doc(row_id=row_id, text=text))  # keyword form: one call per document
             count += batch.num_rows
     except BaseException:
         # Stop tantivy's threads before the caller sees the error: the traceback keeps `writer` alive, and its
