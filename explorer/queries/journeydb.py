@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 
 from explorer.filters import JourneyFilter, search_words
 from explorer.queries.filters import Where, journeydb_row_ids, journeydb_where
+from explorer.queries.lookup import key_rows
 from explorer.queries.paging import GalleryPage, clamped
 from explorer.store import Store
 from explorer.textindex import Facets, TextIndex, facet_term, tokens
@@ -49,18 +50,15 @@ IMAGES_BY_ROW_ID_SQL = (
     "SELECT i.image_id, i.img_path, i.prompt_text, i.caption, i.split"
     " FROM journeydb_images i WHERE i.row_id IN (SELECT unnest(?::BIGINT[])) ORDER BY i.row_id"
 )
-_SAMPLE_COLUMNS = (
-    "SELECT image_id, split, img_path, prompt, prompt_text, caption, styles, contents, atmospheres, others,"
-    " mj_version, aspect_ratio, quality, stylize, chaos, seed, mj_params, prompt_hash, width, height"
-    " FROM journeydb_images"
-)
-_QUESTION_COLUMNS = "SELECT kind, qa_index, question, options, answer FROM journeydb_questions"
-SAMPLE_SQL = f"{_SAMPLE_COLUMNS} WHERE image_id = ?"
-QUESTIONS_SQL = f"{_QUESTION_COLUMNS} WHERE image_id = ? ORDER BY kind = 'content', qa_index"
-# Exports with image_ids.parquet (schema 2: images in file order): image_id -> row_id, then both tables by row_id.
-IMAGE_ROW_ID_SQL = "SELECT row_id FROM journeydb_image_ids WHERE image_id = ?"
-SAMPLE_BY_ROW_ID_SQL = f"{_SAMPLE_COLUMNS} WHERE row_id = ?"
-QUESTIONS_BY_ROW_ID_SQL = f"{_QUESTION_COLUMNS} WHERE row_id = ? ORDER BY kind = 'content', qa_index"
+SAMPLE_COLUMNS = (
+    "image_id", "split", "img_path", "prompt", "prompt_text", "caption", "styles", "contents", "atmospheres",
+    "others", "mj_version", "aspect_ratio", "quality", "stylize", "chaos", "seed", "mj_params", "prompt_hash",
+    "width", "height",
+)  # fmt: skip
+QUESTION_COLUMNS = ("kind", "qa_index", "question", "options", "answer")
+# Exports without image_ids.parquet (schema 1) are looked up by image_id in SQL; newer ones by row_id (`sample`).
+SAMPLE_SQL = f"SELECT {', '.join(SAMPLE_COLUMNS)} FROM journeydb_images WHERE image_id = ?"
+QUESTIONS_SQL = f"SELECT {', '.join(QUESTION_COLUMNS)} FROM journeydb_questions WHERE image_id = ? ORDER BY kind = 'content', qa_index"
 SAME_PROMPT_SQL = (
     "SELECT image_id, img_path, prompt_text, caption, split FROM journeydb_images"
     " WHERE prompt_hash = ? AND image_id <> ? ORDER BY image_id LIMIT ?"
@@ -293,17 +291,20 @@ def sample(store: Store, image_id: str) -> Sample | None:
     """The image `image_id` with its tags, parameters and questions; None when there is no such image."""
     acc = access(store)
     if acc.image_ids and acc.question_row_ids:
-        found = store.rows(IMAGE_ROW_ID_SQL, [image_id])
+        # image_id -> row_id, then both tables by row_id: point lookups with pyarrow (`lookup`), no SQL.
+        found = key_rows(store, "journeydb_image_ids", "image_id", image_id, ("row_id",))
         if not found:
             return None
-        key: list[object] = [found[0][0]]
-        sample_sql, questions_sql = SAMPLE_BY_ROW_ID_SQL, QUESTIONS_BY_ROW_ID_SQL
+        row_id = found[0][0]
+        questions_future = _LOOKUPS.submit(
+            key_rows, store, "journeydb_questions", "row_id", row_id, QUESTION_COLUMNS, order_by=("qa_index",)
+        )
+        rows = key_rows(store, "journeydb_images", "row_id", row_id, SAMPLE_COLUMNS)
+        question_rows = sorted(questions_future.result(), key=lambda q: q[0] == "content")  # style first (stable)
     else:
-        key, sample_sql, questions_sql = [image_id], SAMPLE_SQL, QUESTIONS_SQL
-    # The two lookups are independent: run them side by side (DuckDB releases the GIL while it reads).
-    questions_future = _LOOKUPS.submit(store.rows, questions_sql, key)
-    rows = store.rows(sample_sql, key)
-    question_rows = questions_future.result()
+        questions_future = _LOOKUPS.submit(store.rows, QUESTIONS_SQL, [image_id])
+        rows = store.rows(SAMPLE_SQL, [image_id])
+        question_rows = questions_future.result()
     if not rows:
         return None
     (

@@ -1,4 +1,5 @@
-"""SQL of the Visual Genome page: option lists, the gallery's matches and boxes, one image's annotations.
+"""Queries of the Visual Genome page: option lists, the gallery's matches and boxes, one image's annotations
+(the last read by `explorer.queries.lookup`, without SQL).
 
 Every user value travels as a bound parameter; the SQL text is assembled only from the fixed fragments
 below and from `?` placeholders (`_marks`). Rows returned are bounded: option lists (one row per name),
@@ -16,6 +17,7 @@ import pandas as pd
 
 from explorer.filters import VGFilter, search_words
 from explorer.queries.filters import VG_POSTINGS_VIEWS, Where, like_pattern, vg_image_ids, vg_where
+from explorer.queries.lookup import key_rows, rows_with_key
 from explorer.queries.paging import GalleryPage, clamped
 from explorer.store import Store
 from explorer.urlstate import page_count
@@ -72,21 +74,18 @@ MATCHED_BOXES_SQL = (
     "{cte}SELECT DISTINCT " + _BOX_COLUMNS + " FROM ({parts}) AS b ORDER BY image_id, kind, label, object_id"
 )
 
-IMAGE_SQL = (
-    "SELECT image_id, url, width, height, coco_id, flickr_id, img_path, n_objects, n_relationships,"
-    " n_regions, n_qas FROM vg_images WHERE image_id = ?"
-)
-IMAGE_OBJECTS_SQL = (
-    "SELECT object_id, name, names, synsets, x, y, w, h, attributes FROM vg_objects"
-    " WHERE image_id = ? ORDER BY object_id"
-)
-IMAGE_RELATIONSHIPS_SQL = (
-    "SELECT relationship_id, predicate, synsets, subject_id, subject_name, subject_x, subject_y, subject_w,"
-    " subject_h, object_id, object_name, object_x, object_y, object_w, object_h FROM vg_relationships"
-    " WHERE image_id = ? ORDER BY relationship_id"
-)
-IMAGE_REGIONS_SQL = "SELECT region_id, phrase, x, y, w, h FROM vg_regions WHERE image_id = ? ORDER BY region_id"
-IMAGE_QAS_SQL = "SELECT qa_id, qtype, question, answer FROM vg_qas WHERE image_id = ? ORDER BY qa_id"
+# One image's rows, read by `lookup.key_rows` (row-group statistics + pyarrow, no SQL): (view, columns, order).
+IMAGE_COLUMNS = (
+    "image_id", "url", "width", "height", "coco_id", "flickr_id", "img_path", "n_objects", "n_relationships",
+    "n_regions", "n_qas",
+)  # fmt: skip
+OBJECT_COLUMNS = ("object_id", "name", "names", "synsets", "x", "y", "w", "h", "attributes")
+RELATIONSHIP_COLUMNS = (
+    "relationship_id", "predicate", "synsets", "subject_id", "subject_name", "subject_x", "subject_y",
+    "subject_w", "subject_h", "object_id", "object_name", "object_x", "object_y", "object_w", "object_h",
+)  # fmt: skip
+REGION_COLUMNS = ("region_id", "phrase", "x", "y", "w", "h")
+QA_COLUMNS = ("qa_id", "qtype", "question", "answer")
 
 MAX_IMAGE_ID = 2**62
 
@@ -336,7 +335,7 @@ def image_row(store: Store, image_id: int) -> ImageRow | None:
     """The image with this id, or None (also for ids out of range)."""
     if not 0 <= image_id <= MAX_IMAGE_ID:
         return None
-    rows = store.rows(IMAGE_SQL, [image_id])
+    rows = key_rows(store, "vg_images", "image_id", image_id, IMAGE_COLUMNS)
     if not rows:
         return None
     r = rows[0]
@@ -351,22 +350,22 @@ def image_annotations(store: Store, image_id: int) -> ImageAnnotations | None:
     """Objects, relationships, regions and questions of one image; None when there is no such image."""
     if not 0 <= image_id <= MAX_IMAGE_ID:
         return None
-    # The five lookups are independent: run them side by side (DuckDB releases the GIL while it reads).
+    # The lookups are independent: run them side by side (pyarrow releases the GIL while it reads).
     futures = {
-        name: _LOOKUPS.submit(store.rows, sql, [image_id])
-        for name, sql in (
-            ("objects", IMAGE_OBJECTS_SQL),
-            ("relationships", IMAGE_RELATIONSHIPS_SQL),
-            ("regions", IMAGE_REGIONS_SQL),
+        view: _LOOKUPS.submit(key_rows, store, view, "image_id", image_id, columns, order_by=(columns[0],))
+        for view, columns in (
+            ("vg_objects", OBJECT_COLUMNS),
+            ("vg_relationships", RELATIONSHIP_COLUMNS),
+            ("vg_regions", REGION_COLUMNS),
         )
     }
-    qas_future = _LOOKUPS.submit(store.frame, IMAGE_QAS_SQL, [image_id])
+    qas_future = _LOOKUPS.submit(rows_with_key, store, "vg_qas", "image_id", image_id, QA_COLUMNS, order_by=("qa_id",))
     image = image_row(store, image_id)
     if image is None:
         return None
     objects = [
         VGObject(int(r[0]), str(r[1]), _tuple(r[2]), _tuple(r[3]), Box(r[4], r[5], r[6], r[7]), _tuple(r[8]))
-        for r in futures["objects"].result()
+        for r in futures["vg_objects"].result()
     ]
     relationships = [
         VGRelationship(
@@ -380,8 +379,8 @@ def image_annotations(store: Store, image_id: int) -> ImageAnnotations | None:
             object_name=str(r[10]),
             object_box=Box(r[11], r[12], r[13], r[14]),
         )
-        for r in futures["relationships"].result()
+        for r in futures["vg_relationships"].result()
     ]
-    regions = [VGRegion(int(r[0]), str(r[1]), Box(r[2], r[3], r[4], r[5])) for r in futures["regions"].result()]
-    qas = qas_future.result()
+    regions = [VGRegion(int(r[0]), str(r[1]), Box(r[2], r[3], r[4], r[5])) for r in futures["vg_regions"].result()]
+    qas = qas_future.result().to_pandas()
     return ImageAnnotations(image, objects, relationships, regions, qas)
