@@ -68,6 +68,7 @@ class Store:
         con = self._con
         self._temp_dir = tempfile.mkdtemp(prefix="explorer-duckdb-")
         con.execute(f"SET temp_directory={sql_string(self._temp_dir)}")
+        con.execute(f"SET memory_limit='{max(128, int(self.settings.memory_limit_mb))}MiB'")
         # Every query reads the same few files: keep their footers (row-group statistics) in memory instead
         # of parsing them again per query; point lookups get markedly faster. GLOBAL: a plain SET is local
         # to this connection, and queries run on cursors (connections of their own).

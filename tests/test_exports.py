@@ -22,7 +22,7 @@ from explorer.exports import (
 from explorer.filters import AttributeFilter, JourneyFilter, VGFilter
 from explorer.queries import journeydb as jq
 from explorer.queries.filters import journeydb_where, vg_where
-from explorer.store import Store
+from explorer.store import QueryError, Store
 
 
 def _rows_in(path: Path, fmt: str) -> int:
@@ -62,6 +62,19 @@ def test_a_limited_journeydb_export_holds_the_gallery_first_page(sample_store: S
     exported = duckdb.connect(config={"threads": 1}).execute(f"SELECT image_id FROM read_parquet('{out.path}')")
     assert [r[0] for r in exported.fetchall()] == shown and len(shown) == 9
     assert shown != sorted(shown)  # the release's order, not image_id's
+
+
+def test_a_text_export_holds_what_the_gallery_matches(sample_store: Store) -> None:
+    """Words match whole tokens through the text index, as in the gallery: "art" is not "artstation"."""
+    f = JourneyFilter(q="art")
+    where, params = journeydb_where(f)  # the substring scan
+    substring = sample_store.scalar(f"SELECT count(*) FROM journeydb_images i WHERE {where}", params)
+    gallery = jq.gallery_page(sample_store, f, 1, 500)
+    assert 0 < gallery.total < substring
+    assert count_rows(sample_store, "journeydb", f, "images", "parquet") == gallery.total
+    out = export_view(sample_store, "journeydb", f, fmt="parquet")
+    exported = duckdb.connect(config={"threads": 1}).execute(f"SELECT image_id FROM read_parquet('{out.path}')")
+    assert [r[0] for r in exported.fetchall()] == [row.image_id for row in gallery.rows]
 
 
 def test_journeydb_questions_travel_with_their_images(sample_store: Store) -> None:
@@ -116,6 +129,43 @@ def test_coco_structure_is_consistent(sample_store: Store) -> None:
     one = next(a for a in coco["annotations"])
     name = sample_store.scalar("SELECT name FROM vg_objects WHERE object_id = ?", [one["id"]])
     assert categories[one["category_id"]] == name
+
+
+def test_coco_holds_every_object_of_its_images_in_order_and_leaves_no_parts(sample_store: Store) -> None:
+    """The three arrays are written apart and joined: all of them there, the annotations in (image, object) order."""
+    before = set(downloads_dir(sample_store).glob("*"))
+    out = export_view(sample_store, "visual_genome", VGFilter(), fmt="coco", limit=12)
+    coco = json.loads(out.path.read_text())
+    assert list(coco) == ["images", "annotations", "categories"]
+    ids = [img["id"] for img in coco["images"]]
+    assert ids == [r[0] for r in sample_store.rows("SELECT image_id FROM vg_images ORDER BY image_id LIMIT 12")]
+    expected = sample_store.rows(
+        "SELECT image_id, object_id, coalesce(name, '') FROM vg_objects WHERE list_contains(?, image_id)"
+        " ORDER BY image_id, object_id",
+        [ids],
+    )
+    names = {c["id"]: c["name"] for c in coco["categories"]}
+    assert [(a["image_id"], a["id"], names[a["category_id"]]) for a in coco["annotations"]] == expected
+    assert sorted(names.values()) == list(names.values()) == sorted({name for *_, name in expected})
+    assert set(downloads_dir(sample_store).glob("*")) - before == {out.path}
+
+
+def test_a_failed_coco_export_leaves_nothing_behind(sample_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    rows = sample_store.rows
+
+    def fail_on_the_second_copy(sql: str, params=None, **kwargs):  # type: ignore[no-untyped-def]
+        if sql.startswith("COPY"):
+            calls.append(sql)
+            if len(calls) == 2:
+                raise QueryError("The query was stopped after 300 s.")
+        return rows(sql, params, **kwargs)
+
+    monkeypatch.setattr(sample_store, "rows", fail_on_the_second_copy)
+    before = set(downloads_dir(sample_store).glob("*"))
+    with pytest.raises(QueryError, match="stopped"):
+        export_view(sample_store, "visual_genome", VGFilter(), fmt="coco")
+    assert len(calls) == 2 and set(downloads_dir(sample_store).glob("*")) == before
 
 
 def test_empty_selection_writes_an_empty_but_valid_file(sample_store: Store) -> None:

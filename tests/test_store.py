@@ -52,6 +52,12 @@ def test_cannot_read_other_export_files_or_modify_the_export(tiny_store: Store) 
     assert tiny_store.scalar(f"SELECT count(*) FROM read_csv('{out}')") == 3
 
 
+def test_duckdb_memory_is_bounded_by_the_settings(tmp_path: Path, tiny_store: Store) -> None:
+    assert tiny_store.scalar("SELECT current_setting('memory_limit')") == "1.0 GiB"
+    small = Store(Settings(data_dir=tiny_store.data_dir, memory_limit_mb=256))
+    assert small.scalar("SELECT current_setting('memory_limit')") == "256.0 MiB"
+
+
 def test_cannot_change_settings_or_load_extensions(tiny_store: Store) -> None:
     with pytest.raises(QueryError, match="locked"):
         tiny_store.rows("SET enable_external_access=true")
