@@ -2,7 +2,8 @@
 
 1. Generates raw releases at scale S (benchmarks/generate.py; reused when already there).
 2. Ingests each dataset in a subprocess: wall time and peak RSS (the child's VmHWM, see `run_measured`).
-3. Times every user operation through the functions the pages call (p50/p95 over varied parameters).
+3. Times every user operation through the functions the pages call (p50/p95 over varied parameters),
+   then writes the largest downloads (`export_view`, 100,000 rows) each in a subprocess: time and peak RSS.
 4. Starts `explorer serve`, loads every page in Chromium: cold start to first page, then server RSS.
 5. Runs the naive baseline (benchmarks/naive.py: json + pandas) on the same data, in subprocesses.
 6. Writes benchmarks/out/results-<scale>.json and the report (benchmarks/RESULTS.md by default).
@@ -37,6 +38,7 @@ import duckdb
 import psutil
 
 from benchmarks import generate, naive
+from explorer import exports
 from explorer.config import DATASETS, Settings
 from explorer.filters import AttributeFilter, JourneyFilter, Triple, VGFilter
 from explorer.ingest.common import slowest_steps
@@ -101,6 +103,7 @@ class Report:
     naive: dict[str, Measured] = field(default_factory=dict)
     ops: list[OpResult] = field(default_factory=list)
     app: dict[str, float] = field(default_factory=dict)
+    exports: dict[str, Measured] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -330,6 +333,52 @@ def time_queries(data: Path, repeats: int, report: Report, seed: int) -> dict[st
     return naive_params(params)
 
 
+# -- exports ---------------------------------------------------------------------------------------
+
+EXPORT_RSS_BUDGET_MB = 1536  # the app's memory target: an export runs inside the app
+
+
+def export_cases(p: dict[str, list[Any]]) -> dict[str, tuple[str, str, str, str]]:
+    """name -> (dataset, table, format, filter expression): downloads of up to exports.DEFAULT_LIMIT rows."""
+    style, name = (p["styles"] or [""])[0], (p["names"] or [""])[0]
+    return {
+        "jdb images, all → Parquet": ("journeydb", "images", "parquet", "JourneyFilter()"),
+        "jdb images + questions, top style → Parquet": (
+            "journeydb", "images_questions", "parquet", f"JourneyFilter(styles=({style!r},))"),
+        "jdb images, text 'portrait' → CSV": ("journeydb", "images", "csv", "JourneyFilter(q='portrait')"),
+        "vg objects, top object → Parquet": ("visual_genome", "objects", "parquet", f"VGFilter(objects=({name!r},))"),
+        "vg COCO, all": ("visual_genome", "images", "coco", "VGFilter()"),
+    }  # fmt: skip
+
+
+def export_cmd(data: Path, dataset: str, table: str, fmt: str, filter_expr: str) -> list[str]:
+    """A process that writes one export through `explorer.exports.export_view` (as the app's Download does)."""
+    code = (
+        "import json; from pathlib import Path; from explorer.config import Settings; from explorer.store import Store; "
+        "from explorer.filters import JourneyFilter, VGFilter; from explorer.exports import export_view; "
+        f"store = Store(Settings(data_dir=Path({str(data)!r}), query_timeout_s=600)); "
+        f"out = export_view(store, {dataset!r}, {filter_expr}, table={table!r}, fmt={fmt!r}); "
+        "print(json.dumps({'rows': out.rows, 'bytes': out.size})); out.path.unlink()"
+    )
+    return [sys.executable, "-c", code]
+
+
+def measure_exports(data: Path, report: Report, seed: int) -> None:
+    """Each export in a process of its own: wall time and peak memory."""
+    params = pick_params(Store(Settings(data_dir=data)), random.Random(seed))
+    for name, case in export_cases(params).items():
+        report.exports[name] = run_measured(export_cmd(data, *case), timeout=900)
+
+
+def _export_size(measured: Measured) -> tuple[int, int] | None:
+    """(rows, bytes) from the JSON line an export process prints."""
+    try:
+        found = json.loads(measured.stdout.strip().splitlines()[-1])
+        return int(found["rows"]), int(found["bytes"])
+    except (ValueError, IndexError, KeyError, TypeError):
+        return None
+
+
 # -- the app ---------------------------------------------------------------------------------------
 
 
@@ -524,6 +573,26 @@ def render(report: Report) -> str:
             f"| {op.name} | {op.p50:.1f} | {op.p95:.1f} | {op.n} | {f'≤ {op.target:g}' if op.target else ''} "
             f"| {_met(op.p95, op.target)} | {naive} | {slower} | {op.note} |"
         )
+    if report.exports:
+        lines += [
+            "",
+            "## Exports",
+            "",
+            f"Each in a process of its own through `export_view` (as the app's Download), at most "
+            f"{exports.DEFAULT_LIMIT:,} rows (images, for COCO). The memory budget is the app's.",
+            "",
+            "| export | rows | file | time | peak RSS | budget | met? |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, m in report.exports.items():
+            size = _export_size(m) if m.ok else None
+            if size is None:
+                lines.append(f"| {name} | failed: {m.error[-120:]!r} | | | | | |")
+                continue
+            lines.append(
+                f"| {name} | {size[0]:,} | {size[1] / (1 << 20):,.1f} MB | {m.seconds:.1f} s | {m.peak_rss_mb:,.0f} MB "
+                f"| ≤ {EXPORT_RSS_BUDGET_MB} MB | {_met(m.peak_rss_mb, EXPORT_RSS_BUDGET_MB)} |"
+            )
     if report.app:
         lines += ["", "## App", "", "| figure | value | target | met? |", "|---|---|---|---|"]
         for key, value in report.app.items():
@@ -561,6 +630,7 @@ def to_json(report: Report) -> dict[str, Any]:
         "naive": {k: vars(v) | {"stdout": ""} for k, v in report.naive.items()},
         "ops": [vars(o) for o in report.ops],
         "app": report.app,
+        "exports": {k: vars(v) for k, v in report.exports.items()},
         "notes": report.notes,
     }
 
@@ -612,6 +682,7 @@ def main(argv: list[str] | None = None) -> Report:
             print(measured.error, file=sys.stderr)
     if all(m.ok for m in report.ingest.values()):
         params = time_queries(data, args.repeats, report, args.seed)
+        measure_exports(data, report, args.seed)
         if not args.no_app:
             measure_app(data, report)
         naive_raws = {d: raws[d] for d in naive_sets}

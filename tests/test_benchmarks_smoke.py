@@ -33,6 +33,12 @@ def test_benchmark_runs_and_writes_every_operation(tmp_path: Path) -> None:
         assert not op.note.startswith("failed"), (op.name, op.note)
     assert "journeydb peak RSS" in text and "visual_genome time" in text
     assert "jdb.stats.page" in names and "vg.stats.page" in names
+    assert set(report.exports) == set(run.export_cases({"styles": ["x"], "names": ["y"]}))
+    for name, measured in report.exports.items():
+        assert measured.ok, (name, measured.error)
+        rows, size = run._export_size(measured) or (0, 0)
+        assert rows > 0 and size > 0, name
+        assert f"| {name} | {rows:,} |" in text
     for dataset, step in (("journeydb", "Writing images"), ("visual_genome", "writing objects.parquet")):
         assert step in run._ingest_steps(report.ingest[dataset])
         assert f"Slowest {dataset} ingest steps" in text
