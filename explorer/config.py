@@ -28,7 +28,7 @@ class Settings:
     console_row_limit: int = 10_000
     # DuckDB's memory for the app, shared by every session: larger sorts and joins spill to a temporary
     # folder instead of growing the process (a full-scale COCO export took 5.7 GB before it streamed).
-    memory_limit_mb: int = 1024
+    memory_limit_mb: int = 512
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -37,7 +37,7 @@ class Settings:
             page_size=max(1, min(_int_env("EXPLORER_PAGE_SIZE", 48), 500)),
             thumb_size=max(32, min(_int_env("EXPLORER_THUMB_SIZE", 256), 1024)),
             query_timeout_s=max(1, _int_env("EXPLORER_QUERY_TIMEOUT", 10)),
-            memory_limit_mb=max(128, _int_env("EXPLORER_MEMORY_MB", 1024)),
+            memory_limit_mb=max(128, _int_env("EXPLORER_MEMORY_MB", 512)),
         )
 
     def dataset_dir(self, dataset: str) -> Path:

@@ -53,7 +53,7 @@ def test_cannot_read_other_export_files_or_modify_the_export(tiny_store: Store) 
 
 
 def test_duckdb_memory_is_bounded_by_the_settings(tmp_path: Path, tiny_store: Store) -> None:
-    assert tiny_store.scalar("SELECT current_setting('memory_limit')") == "1.0 GiB"
+    assert tiny_store.scalar("SELECT current_setting('memory_limit')") == "512.0 MiB"
     small = Store(Settings(data_dir=tiny_store.data_dir, memory_limit_mb=256))
     assert small.scalar("SELECT current_setting('memory_limit')") == "256.0 MiB"
 
