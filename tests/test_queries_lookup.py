@@ -78,6 +78,16 @@ def test_string_keys_and_the_order_of_the_columns(tmp_path: Path) -> None:
     assert lookup.key_rows(store, VIEW, "image_id", "id-07", ("name",)) == []
 
 
+def test_bounds_come_from_the_key_column_after_nested_ones(tmp_path: Path) -> None:
+    """A struct before the key has two Parquet leaf columns: the key's statistics are not its neighbour's."""
+    rows = [{"box": {"x": 1000 + i, "y": 2000 + i}, "image_id": i // 3, "object_id": i, "name": None, "names": [],
+             "x": i} for i in range(60)]  # fmt: skip
+    store = _store(tmp_path, rows, row_group_size=6)
+    for image_id in range(21):
+        got = lookup.key_rows(store, VIEW, "image_id", image_id, ("object_id", "box"))
+        assert got == [(r["object_id"], r["box"]) for r in rows if r["image_id"] == image_id], image_id
+
+
 def test_a_rewritten_file_is_read_again(tmp_path: Path) -> None:
     store = _store(tmp_path, _rows(seed=1), row_group_size=5)
     before = lookup.key_rows(store, VIEW, "image_id", 12, ("object_id", "x"))

@@ -40,10 +40,12 @@ class _Bounds:
 def _bounds(path: str, key: str, version: tuple[int, int, int]) -> _Bounds:
     """Row-group bounds of `key` in `path` (`version`: inode, size and mtime, so a new export is re-read)."""
     metadata = pq.read_metadata(path)
-    names = metadata.schema.to_arrow_schema().names
-    column = names.index(key) if key in names else -1
-    if column < 0:
+    # Statistics are kept per Parquet leaf column: a struct before the key has several, a list one.
+    leaves = [metadata.schema.column(number).path for number in range(metadata.num_columns)]
+    if key not in leaves:
         raise KeyError(key)
+    column = leaves.index(key)
+    names = metadata.schema.to_arrow_schema().names
     ranges: list[tuple[Any, Any] | None] = []
     for group in range(metadata.num_row_groups):
         stats = metadata.row_group(group).column(column).statistics
