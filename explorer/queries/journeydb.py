@@ -296,11 +296,10 @@ def sample(store: Store, image_id: str) -> Sample | None:
         if not found:
             return None
         row_id = found[0][0]
-        questions_future = _LOOKUPS.submit(
-            key_rows, store, "journeydb_questions", "row_id", row_id, QUESTION_COLUMNS, order_by=("qa_index",)
-        )
+        questions_future = _LOOKUPS.submit(key_rows, store, "journeydb_questions", "row_id", row_id, QUESTION_COLUMNS)
         rows = key_rows(store, "journeydb_images", "row_id", row_id, SAMPLE_COLUMNS)
-        question_rows = sorted(questions_future.result(), key=lambda q: q[0] == "content")  # style first (stable)
+        # QUESTIONS_SQL's order: style before content, then qa_index.
+        question_rows = sorted(questions_future.result(), key=lambda q: (q[0] == "content", q[1]))
     else:
         questions_future = _LOOKUPS.submit(store.rows, QUESTIONS_SQL, [image_id])
         rows = store.rows(SAMPLE_SQL, [image_id])
