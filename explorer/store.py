@@ -18,6 +18,16 @@ from explorer.ingest.common import read_manifest
 
 Params = Sequence[Any] | dict[str, Any] | None
 
+# Views over other views, made when the export stores their data only in another form: name -> (the views
+# they read, their SQL). Since schema_version 3 JourneyDB's tag postings are stored once, by row_id
+# (tag_ids.parquet); `journeydb_tags` (image_id, kind, tag) joins the image ids back on.
+DERIVED_VIEWS: dict[str, tuple[tuple[str, ...], str]] = {
+    "journeydb_tags": (
+        ("journeydb_tag_ids", "journeydb_image_ids"),
+        "SELECT i.image_id, t.kind, t.tag FROM journeydb_tag_ids AS t JOIN journeydb_image_ids AS i USING (row_id)",
+    ),
+}
+
 
 class QueryError(Exception):
     """A query failed; the message is fit to show to a user."""
@@ -38,13 +48,14 @@ class Store:
     Every Parquet file `DATA/<dataset>/<name>.parquet` becomes a view `<prefix>_<name>` (prefixes in
     `explorer.config.DATASETS`: `journeydb_images`, `vg_objects`, ...). After the views exist the
     connection is locked: files outside the data folder cannot be read or written, settings cannot
-    change and no extension can be installed or loaded.
+    change and no extension can be installed or loaded. `DERIVED_VIEWS` are added where their file is absent.
     """
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.data_dir = settings.data_dir
-        self.views: dict[str, Path] = {}
+        self.views: dict[str, Path] = {}  # view -> the Parquet file it reads
+        self.derived: dict[str, str] = {}  # view -> its SQL over other views (DERIVED_VIEWS)
         self.view_datasets: dict[str, str] = {}  # view -> dataset folder it reads
         self.manifests: dict[str, dict[str, Any]] = {}
         self._con = duckdb.connect(":memory:")
@@ -61,6 +72,11 @@ class Store:
                 self._con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet({sql_string(str(path))})")
                 self.views[view] = path
                 self.view_datasets[view] = dataset
+        for view, (needs, sql) in DERIVED_VIEWS.items():
+            if view not in self.views and all(need in self.views for need in needs):
+                self._con.execute(f"CREATE VIEW {view} AS {sql}")
+                self.derived[view] = sql
+                self.view_datasets[view] = self.view_datasets[needs[0]]
         self._lock_down()
 
     def _lock_down(self) -> None:
@@ -90,9 +106,14 @@ class Store:
         """The one folder the connection may write to (files of "Download")."""
         return self.data_dir / "downloads"
 
+    @property
+    def view_names(self) -> list[str]:
+        """Every view a user can query: one per exported file, and the derived ones."""
+        return sorted([*self.views, *self.derived])
+
     def has(self, *views: str) -> bool:
-        """True when every named view exists (its Parquet file was exported)."""
-        return all(v in self.views for v in views)
+        """True when every named view exists (its Parquet file was exported, or it is derived from them)."""
+        return all(v in self.views or v in self.derived for v in views)
 
     def has_dataset(self, dataset: str) -> bool:
         return dataset in self.manifests

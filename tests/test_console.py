@@ -139,5 +139,6 @@ def test_examples_run_and_return_rows(sample_store: Store) -> None:
 
 def test_view_columns_lists_every_view(sample_store: Store) -> None:
     columns = view_columns(sample_store)
-    assert set(columns) == set(sample_store.views)
+    assert set(columns) == set(sample_store.views) | {"journeydb_tags"}  # derived from tag_ids and image_ids
     assert ("image_id", "BIGINT") in columns["vg_objects"]
+    assert columns["journeydb_tags"] == (("image_id", "VARCHAR"), ("kind", "VARCHAR"), ("tag", "VARCHAR"))

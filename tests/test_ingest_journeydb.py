@@ -68,7 +68,7 @@ def _train_lines(rng: random.Random) -> list[Any]:
         },
     }  # fmt: skip
     return [
-        _good(ID_A, prompt=PROMPT_A, Task1={"Style": [" Elegant", "gold", "elegant ", "", "GOLD"],
+        _good(ID_A, prompt=PROMPT_A, Task1={"Style": [" Elegant", "gold", "elegant ", "", "\tGOLD\r\n", " \t\n"],
                                             "Content": ["Tikka"], "Atmosphere": ["calm"], "Others": []}),  # 1
         _good(ID_B, prompt=PROMPT_A),  # 2
         '{"img_path": "./000/broken.jpg", "prompt": ',  # 3 malformed
@@ -270,13 +270,22 @@ def test_test_split_has_no_prompt(ingested: tuple[Path, IngestReport]) -> None:
     assert all(r["prompt"] is None and r["styles"] == [] for r in test_images)
 
 
+KIND_COLUMNS = (("styles", "style"), ("contents", "content"), ("atmospheres", "atmosphere"), ("others", "other"))
+
+
 def test_tags_and_counts(ingested: tuple[Path, IngestReport]) -> None:
     folder, report = ingested
-    tags = _rows(folder, "tags", order="kind, tag, image_id")
-    assert report.rows["tags"] == len(tags)
-    assert {"image_id": ID_A, "kind": "style", "tag": "elegant"} in tags
-    assert all(t["tag"] == t["tag"].strip().lower() and t["tag"] for t in tags)
     images = _rows(folder, "images")
+    ids = {image["row_id"]: image["image_id"] for image in images}
+    postings = _rows(folder, "tag_ids", order="kind, tag, row_id")
+    assert report.rows["tag_ids"] == len(postings) and "tags" not in report.rows
+    assert not (folder / "tags.parquet").exists()  # schema_version 3: the postings are stored once
+    tags = [{"image_id": ids[t["row_id"]], "kind": t["kind"], "tag": t["tag"]} for t in postings]
+    assert {"image_id": ID_A, "kind": "style", "tag": "elegant"} in tags
+    assert len({(t["image_id"], t["kind"], t["tag"]) for t in tags}) == len(tags)
+    assert all(t["tag"] == t["tag"].strip().lower() and t["tag"] for t in tags)
+    listed = {(i["image_id"], kind, tag) for i in images for column, kind in KIND_COLUMNS for tag in i[column]}
+    assert {(t["image_id"], t["kind"], t["tag"]) for t in tags} == listed
     expected: dict[tuple[str, str], int] = {}
     for image in images:
         for column, kind in (("styles", "style"), ("contents", "content"), ("atmospheres", "atmosphere")):

@@ -86,11 +86,19 @@ def test_stats_equal_without_the_fast_paths(sample_store, f: JourneyFilter, requ
         )
 
 
+def _tags(jdb: Path) -> str:
+    """(image_id, kind, tag) of every tag, from the files (the postings by row_id, image ids from images)."""
+    return (
+        f"(SELECT i.image_id, t.kind, t.tag FROM '{jdb}/tag_ids.parquet' t"
+        f" JOIN '{jdb}/images.parquet' i USING (row_id))"
+    )
+
+
 def test_filtered_answers_and_tags_per_image_match_an_independent_count(sample_store, sample_data: Path) -> None:
     f = JourneyFilter(styles=("watercolor",))
     jdb = sample_data / "journeydb"
     con = duckdb.connect()
-    chosen = f"SELECT image_id FROM '{jdb}/tags.parquet' WHERE kind = 'style' AND tag = 'watercolor'"
+    chosen = f"SELECT image_id FROM {_tags(jdb)} WHERE kind = 'style' AND tag = 'watercolor'"
     expected_answers = dict(
         con.execute(
             f"SELECT kind || answer, count(*) FROM '{jdb}/questions.parquet'"
@@ -139,7 +147,7 @@ def test_gallery_page_past_the_end_shows_the_last_page(sample_store, f: JourneyF
 
 def test_two_styles_intersect(sample_store, sample_data: Path) -> None:
     con = duckdb.connect()
-    tags = f"'{sample_data / 'journeydb'}/tags.parquet'"
+    tags = _tags(sample_data / "journeydb")
     expected = con.execute(
         f"SELECT count(*) FROM (SELECT image_id FROM {tags} WHERE kind = 'style' AND tag = 'steampunk'"
         f" INTERSECT SELECT image_id FROM {tags} WHERE kind = 'style' AND tag = 'victorian')"

@@ -10,9 +10,13 @@ import pytest
 from explorer.filters import JourneyFilter, VGFilter
 from explorer.queries import stats
 
+# (image_id, kind, tag) of every JourneyDB tag, from the files: the postings by row_id, image ids from images.
+JDB_TAGS = "(SELECT i.image_id, t.kind, t.tag FROM 'JDB/tag_ids.parquet' t JOIN 'JDB/images.parquet' i USING (row_id))"
+
 
 def _plain(sample_data: Path, sql: str, params: list | None = None) -> list[tuple]:
     con = duckdb.connect()
+    sql = sql.replace("'JDB/tags.parquet'", JDB_TAGS)
     sql = sql.replace("JDB/", str(sample_data / "journeydb") + "/").replace(
         "VG/", str(sample_data / "visual_genome") + "/"
     )

@@ -543,7 +543,7 @@ def test_build_sample_tags_are_cleaned_as_documented(built: tuple[Path, dict[str
         .fetchone()
     )
     assert row == (["watercolor", "soft"], ["cat", "moon"], ["dreamy"])
-    assert count(jdb / "tags.parquet") == n_tags
+    assert count(jdb / "tag_ids.parquet") == n_tags
 
 
 def test_build_sample_replaces_a_previous_raw_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

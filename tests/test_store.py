@@ -82,3 +82,37 @@ def test_queries_run_with_the_footer_cache(tiny_store: Store) -> None:
     # Queries run on cursors; a setting made for the connection alone would not reach them.
     assert tiny_store.scalar("SELECT current_setting('parquet_metadata_cache')") is True
     assert tiny_store.scalar("SELECT current_setting('enable_external_access')") is False
+
+
+def _tag_export(data: Path, *, with_tags_file: bool) -> Store:
+    """A JourneyDB export of three images' tag postings, with or without schema_version 2's tags.parquet."""
+    with staged_export(data, "journeydb") as folder:
+        con = duckdb.connect()
+        con.execute(
+            f"COPY (SELECT * FROM (VALUES ('a', 0), ('b', 1), ('c', 2)) t(image_id, row_id)) TO '{folder}/image_ids.parquet'"
+        )
+        con.execute(
+            "COPY (SELECT * FROM (VALUES ('style', 'anime', 2), ('style', 'anime', 0), ('content', 'cat', 1))"
+            f" t(kind, tag, row_id)) TO '{folder}/tag_ids.parquet'"
+        )
+        if with_tags_file:
+            con.execute(f"COPY (SELECT 'old' AS image_id, 'style' AS kind, 'x' AS tag) TO '{folder}/tags.parquet'")
+        write_manifest(folder, IngestReport("journeydb"), image_root=data, source=data)
+    return Store(Settings(data_dir=data))
+
+
+def test_journeydb_tags_is_derived_from_the_postings(tmp_path: Path) -> None:
+    store = _tag_export(tmp_path / "data", with_tags_file=False)
+    assert store.has("journeydb_tags") and "journeydb_tags" not in store.views
+    assert "journeydb_tags" in store.view_names and store.view_datasets["journeydb_tags"] == "journeydb"
+    rows = store.rows("SELECT image_id, kind, tag FROM journeydb_tags ORDER BY ALL")
+    assert rows == [("a", "style", "anime"), ("b", "content", "cat"), ("c", "style", "anime")]
+    # The derived view reads only the export's files: the lock-down applies to it as to the others.
+    with pytest.raises(QueryError, match="disabled by configuration"):
+        store.rows("SELECT * FROM read_csv('/etc/passwd')")
+
+
+def test_an_older_export_keeps_its_tags_file(tmp_path: Path) -> None:
+    store = _tag_export(tmp_path / "data", with_tags_file=True)
+    assert "journeydb_tags" in store.views and not store.derived
+    assert store.rows("SELECT * FROM journeydb_tags") == [("old", "style", "x")]

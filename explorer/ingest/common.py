@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_EXAMPLES = 5
 
 

@@ -141,10 +141,13 @@ CREATE TABLE rec (
 CREATE TABLE split_starts (split_order TINYINT, start BIGINT);
 """
 
+# clean_tags trims only the tags that need it: trim with a character set costs more than the test (its
+# half of the tag cleaning, ~5 CPU-seconds at full scale).
 CREATE_MACROS_SQL = """
 CREATE MACRO is_jsonish(s) AS left(s, 1) IN ('[', '{');
 CREATE MACRO clean_tags(l) AS coalesce(list_filter(
-    list_transform(l, lambda x: lower(trim(x, ' \t\r\n'))),
+    list_transform(l, lambda x: lower(CASE WHEN regexp_matches(x, '^[ \t\r\n]|[ \t\r\n]$')
+                                           THEN trim(x, ' \t\r\n') ELSE x END)),
     lambda x: x IS NOT NULL AND x <> '' AND left(x, 1) NOT IN ('[', '{')), []::VARCHAR[]);
 CREATE MACRO first_seen(l) AS list_filter(l, lambda x, i: list_position(l, x) = i);
 CREATE MACRO path_parts(p) AS list_filter(string_split(p, '/'), lambda s: s <> '' AND s <> '.');
@@ -802,8 +805,7 @@ def _write_questions(con: duckdb.DuckDBPyConnection, path: Path, bars: Progress)
 # Columns with (nearly) one value per row are stored without a dictionary. Arrow dictionary-encodes every
 # column by default and falls back to plain pages once the dictionary page is full, so a lookup of one image
 # decoded a whole 1 MB dictionary page per text column: without them one image's row reads ~25% faster
-# (full scale: p50 20 -> 15 ms) and the file is slightly smaller. In tags.parquet (sorted by tag) image_id is
-# nearly unique per row group too: without a dictionary it is written with ~15% less CPU.
+# (full scale: p50 20 -> 15 ms) and the file is slightly smaller.
 PLAIN_COLUMNS = frozenset({"image_id", "img_path", "prompt", "prompt_text", "caption", "prompt_hash", "row_id"})
 
 
@@ -823,31 +825,29 @@ def _encoding(schema: pa.Schema) -> dict[str, Any]:
     return options
 
 
-def _write_tags(con: duckdb.DuckDBPyConnection, tags_path: Path, tag_ids_path: Path, bars: Progress) -> None:
-    """Write tags.parquet (image_id, kind, tag) and tag_ids.parquet (kind, tag, row_id) from one sorted pass."""
+def _write_tags(con: duckdb.DuckDBPyConnection, tag_ids_path: Path, bars: Progress) -> None:
+    """Write tag_ids.parquet (kind, tag, row_id) from the sorted integer postings.
+
+    The postings are stored once, keyed by row_id: with each row's image_id as well (schema_version 2's
+    tags.parquet) they took 15 times the disk (a random 32-character id per row does not compress) and
+    ~2.5 times the time to write. The app's `journeydb_tags` view puts image_id back (`explorer.store`).
+    """
     task = bars.add_task("Writing tags", total=1)
     names = con.sql("SELECT kind, tag FROM tag_dict ORDER BY tag_no").to_arrow_table()
     kinds, tags = names.column("kind").combine_chunks(), names.column("tag").combine_chunks()
-    image_ids = con.sql("SELECT image_id FROM row_ids ORDER BY row_id").to_arrow_table().column(0).combine_chunks()
-    tags_schema = pa.schema([("image_id", pa.string()), ("kind", pa.string()), ("tag", pa.string())])
-    ids_schema = pa.schema([("kind", pa.string()), ("tag", pa.string()), ("row_id", pa.int64())])
-    with (
-        pq.ParquetWriter(tags_path, tags_schema, compression="zstd", **_encoding(tags_schema)) as tags_out,
-        pq.ParquetWriter(tag_ids_path, ids_schema, compression="zstd", **_encoding(ids_schema)) as ids_out,
-    ):
+    schema = pa.schema([("kind", pa.string()), ("tag", pa.string()), ("row_id", pa.int64())])
+    with pq.ParquetWriter(tag_ids_path, schema, compression="zstd", **_encoding(schema)) as out:
         for batch in con.sql(TAG_POSTINGS_SQL).to_arrow_reader(TAG_ROW_GROUP):
             tag_no, row_id = batch.column(0), batch.column(1)
             kind = pc.take(kinds, tag_no).cast(pa.string())
             tag = pc.take(tags, tag_no).cast(pa.string())
-            image_id = pc.take(image_ids, row_id).cast(pa.string())
-            tags_out.write_batch(pa.record_batch([image_id, kind, tag], schema=tags_schema))
-            ids_out.write_batch(pa.record_batch([kind, tag, row_id.cast(pa.int64())], schema=ids_schema))
+            out.write_batch(pa.record_batch([kind, tag, row_id.cast(pa.int64())], schema=schema))
     bars.update(task, completed=1)
 
 
 def _write_tables(con: duckdb.DuckDBPyConnection, folder: Path, report: IngestReport, bars: Progress) -> None:
-    """Write the six tables and the text index, and record the tables' row counts."""
-    names = ("images", "image_ids", "questions", "tags", "tag_ids", "tag_counts")
+    """Write the five tables and the text index, and record the tables' row counts."""
+    names = ("images", "image_ids", "questions", "tag_ids", "tag_counts")
     targets = {name: folder / f"{name}.parquet" for name in names}
     _run_with_progress(con, ROW_IDS_SQL, None, bars, "Numbering images")
     _run_with_progress(con, CREATE_PARAMS_SQL, None, bars, "Parsing parameters")
@@ -864,7 +864,7 @@ def _write_tables(con: duckdb.DuckDBPyConnection, folder: Path, report: IngestRe
         _run_with_progress(con, sql, None, bars, "Writing image ids")
         _write_questions(con, targets["questions"], bars)
         _run_with_progress(con, TAG_DICT_SQL, None, bars, "Collecting tags")
-        _write_tags(con, targets["tags"], targets["tag_ids"], bars)
+        _write_tags(con, targets["tag_ids"], bars)
         _run_with_progress(
             con, TAG_COUNTS_SQL.format(path=sql_string(str(targets["tag_counts"]))), None, bars, "Counting tags"
         )

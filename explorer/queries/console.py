@@ -179,5 +179,5 @@ def view_columns(store: Store) -> dict[str, tuple[tuple[str, str], ...]]:
 def _view_columns(store: Store) -> tuple[tuple[str, tuple[tuple[str, str], ...]], ...]:
     return tuple(
         (view, tuple((str(r[0]), str(r[1])) for r in store.rows(f"DESCRIBE {view}")))
-        for view in sorted(store.views)  # names from the Store's own whitelist
+        for view in store.view_names  # names from the Store's own whitelist
     )
