@@ -77,8 +77,9 @@ def sample(
 
 
 def app_script() -> Path:
-    """The Streamlit entry script, next to the package in the source tree."""
-    return Path(__file__).resolve().parent.parent / "app.py"
+    """The server script (`server.py`: the Streamlit app and its download route), next to the package in the
+    source tree."""
+    return Path(__file__).resolve().parent.parent / "server.py"
 
 
 @app.command()

@@ -23,10 +23,15 @@ def test_download_the_filtered_images_as_coco(page, app_url: str, sample_store: 
     wait_for_app(page)
     sidebar.get_by_text(re.compile(r"^\d+ matching images?$")).wait_for(timeout=20_000)
     sidebar.get_by_role("button", name=re.compile("Prepare file")).click()
-    ready = sidebar.get_by_role("button", name=re.compile(r"Download visual_genome-coco_object-dog_\d+images\.json"))
+    # A link to the file, which the server streams from disk (explorer.serving), opened in a new tab.
+    ready = sidebar.get_by_role("link", name=re.compile(r"Download visual_genome-coco_object-dog_\d+images\.json"))
     ready.wait_for(timeout=30_000)
-    with page.expect_download(timeout=30_000) as info:
+    assert re.fullmatch(
+        r"/downloads/[0-9a-f]{16}-visual_genome-coco_object-dog_\d+images\.json", ready.get_attribute("href") or ""
+    )
+    with page.expect_download(timeout=30_000) as info:  # Chromium reports it on the page that opened the tab
         ready.click()
+    assert re.fullmatch(r"visual_genome-coco_object-dog_\d+images\.json", info.value.suggested_filename)
     saved = tmp_path / info.value.suggested_filename
     info.value.save_as(saved)
 

@@ -142,3 +142,17 @@ def test_view_columns_lists_every_view(sample_store: Store) -> None:
     assert set(columns) == set(sample_store.views) | {"journeydb_tags"}  # derived from tag_ids and image_ids
     assert ("image_id", "BIGINT") in columns["vg_objects"]
     assert columns["journeydb_tags"] == (("image_id", "VARCHAR"), ("kind", "VARCHAR"), ("tag", "VARCHAR"))
+
+
+def test_turning_the_page_does_not_count_again(sample_store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    sql = "SELECT object_id FROM vg_objects WHERE object_id % 3 = 0 ORDER BY object_id"
+    first = run_console(sample_store, sql, page=1, page_size=25)
+    counted: list[str] = []
+    scalar = sample_store.scalar
+    monkeypatch.setattr(sample_store, "scalar", lambda q, *a, **k: counted.append(q) or scalar(q, *a, **k))
+    second = run_console(sample_store, sql, page=2, page_size=25)
+    assert counted == [] and second.total == first.total and second.page == 2
+    expected = sample_store.rows(sql.replace("ORDER BY object_id", "ORDER BY object_id LIMIT 25 OFFSET 25"))
+    assert list(second.frame["object_id"]) == [r[0] for r in expected]
+    run_console(sample_store, sql.replace("% 3", "% 4"), page=1, page_size=25)  # another query is counted
+    assert len(counted) == 1 and "% 4" in counted[0]

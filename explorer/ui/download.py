@@ -1,8 +1,10 @@
 """The "Download" panel of the gallery and stats pages: the current filter's rows as a file.
 
 Two steps: "Prepare file" runs DuckDB's COPY into `DATA/downloads/` and shows what was written; the
-download button then serves that file lazily (its bytes are read only when the user clicks). Files are
-cleaned up after an hour (or when more than 20 pile up), whenever another export is prepared.
+download button then links to that file, which the server streams from disk (`explorer.serving`). Where the
+app runs without that route (`streamlit run app.py`, AppTest) Streamlit's own download button serves it,
+read into memory when clicked. Files are cleaned up after an hour (or when more than 20 pile up), whenever
+another export is prepared.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer import exports
+from explorer import exports, serving
 from explorer.filters import JourneyFilter, VGFilter
 from explorer.store import QueryError, Store
 from explorer.textsafe import count_label
@@ -101,6 +103,14 @@ def download_panel(store: Store, dataset: str, f: JourneyFilter | VGFilter, key:
             return
         result: exports.ExportFile = prepared[1]
         st.caption(f"{result.rows:,} {result.unit}s · {_size_label(result.size)}")
+        if serving.serves_downloads():
+            st.link_button(
+                f"Download {result.file_name}",
+                serving.download_url(result.path),
+                icon=":material/download:",
+                type="primary",
+            )
+            return
         st.download_button(
             f"Download {result.file_name}",
             data=_reader(result.path),
