@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,9 @@ def _body(response: FileResponse) -> bytes:
             sent.append(message.get("body", b""))
 
     scope = {"type": "http", "method": "GET", "headers": [], "path": "/", "query_string": b""}
-    asyncio.run(response(scope, receive, send))
+    # On a thread of its own: a browser test's Playwright may have left an event loop running on this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, response(scope, receive, send)).result()
     return b"".join(sent)
 
 
