@@ -46,3 +46,8 @@ class Settings:
     @property
     def thumbs_dir(self) -> Path:
         return self.data_dir / "thumbs"
+
+    @property
+    def downloads_dir(self) -> Path:
+        """Where "Download" writes its files (the app server serves them from there, `explorer.serving`)."""
+        return self.data_dir / "downloads"

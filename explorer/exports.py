@@ -27,6 +27,7 @@ KEEP_SECONDS = 3600
 KEEP_FILES = 20
 EXPORT_TIMEOUT_S = 300.0
 COPY_BUFFER_BYTES = 1 << 20
+TOKEN_BYTES = 8  # of the random hex prefix of every file's name (`explorer.serving` serves only such names)
 
 FORMATS: dict[str, tuple[str, str, str]] = {
     # format -> (file extension, COPY options, MIME type)
@@ -222,7 +223,7 @@ def export_view(
         clean_downloads(folder)
     except OSError as err:
         raise QueryError(f"Cannot write to the downloads folder {folder}: {err.strerror}") from err
-    path = folder / f"{secrets.token_hex(8)}-{name}"  # the token keeps sessions from overwriting each other
+    path = folder / f"{secrets.token_hex(TOKEN_BYTES)}-{name}"  # the token keeps sessions from overwriting each other
     if fmt == "coco":
         _write_coco(store, where, [*params, limit], path, timeout)
     else:

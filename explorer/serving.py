@@ -20,10 +20,10 @@ from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from explorer.config import Settings
-from explorer.exports import FORMATS
+from explorer.exports import FORMATS, TOKEN_BYTES
 
 DOWNLOAD_PREFIX = "/downloads/"
-_NAME = re.compile(r"[0-9a-f]{16}-[A-Za-z0-9._-]{1,200}")
+_NAME = re.compile(rf"[0-9a-f]{{{2 * TOKEN_BYTES}}}-[A-Za-z0-9._-]{{1,200}}")
 _MIME = {extension: mime for extension, _, mime in FORMATS.values()}
 _routes_made = False
 
@@ -48,7 +48,7 @@ def download_response(folder: Path, name: str) -> Response:
 def download_routes(settings: Settings) -> list[Route]:
     """The route serving `settings`' downloads folder at DOWNLOAD_PREFIX (pages then link to it)."""
     global _routes_made
-    folder = settings.data_dir / "downloads"
+    folder = settings.downloads_dir
 
     async def download(request: Request) -> Response:
         return download_response(folder, str(request.path_params["name"]))

@@ -104,7 +104,7 @@ class Store:
     @property
     def downloads_dir(self) -> Path:
         """The one folder the connection may write to (files of "Download")."""
-        return self.data_dir / "downloads"
+        return self.settings.downloads_dir
 
     @property
     def view_names(self) -> list[str]:

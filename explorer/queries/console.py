@@ -9,10 +9,7 @@ and loading extensions are refused by DuckDB itself, and a timer interrupts it a
 from __future__ import annotations
 
 import functools
-import threading
 import time
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import duckdb
@@ -26,8 +23,6 @@ DEFAULT_PAGE_SIZE = 50
 # Row counts of recent queries, per store (one export version): turning the page of a result runs only the
 # page's query. A Store's views never change, so a count stays right (queries using random() aside).
 COUNT_CACHE_SIZE = 32
-_counts: weakref.WeakKeyDictionary[Store, OrderedDict[str, int]] = weakref.WeakKeyDictionary()
-_counts_lock = threading.Lock()
 
 # The user's query is validated first, then wrapped; the newlines keep a trailing `-- comment` inside.
 CONSOLE_PAGE_SQL = "SELECT * FROM (\n{query}\n) AS console_query LIMIT ? OFFSET ?"
@@ -178,19 +173,10 @@ def run_console(
     return ConsoleResult(frame, total, page, page_size, time.monotonic() - started)
 
 
+@functools.lru_cache(maxsize=COUNT_CACHE_SIZE)  # failures are not cached: lru_cache keeps only results
 def _count(store: Store, query: str, limit: float) -> int:
-    """The number of rows of `query` (validated), from the cache when it was counted on this store before."""
-    with _counts_lock:
-        counts = _counts.setdefault(store, OrderedDict())
-        if query in counts:
-            counts.move_to_end(query)
-            return counts[query]
-    total = int(store.scalar(CONSOLE_COUNT_SQL.format(query=query), timeout=limit) or 0)
-    with _counts_lock:
-        counts[query] = total
-        while len(counts) > COUNT_CACHE_SIZE:
-            counts.popitem(last=False)
-    return total
+    """The number of rows of `query` (validated) on `store`, counted once per query and time limit."""
+    return int(store.scalar(CONSOLE_COUNT_SQL.format(query=query), timeout=limit) or 0)
 
 
 def view_columns(store: Store) -> dict[str, tuple[tuple[str, str], ...]]:
